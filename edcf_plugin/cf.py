@@ -1,0 +1,115 @@
+"""The context-aware correlation filter (CF) layer as plain, differentiable functions.
+
+Conventions (paper Sec. 3.2). The circulant data matrix of a C-channel feature map ``z`` acts on a filter
+``w`` as a sum of circular convolutions, ``Z w = sum_c z_c (*) w_c``, so in the Fourier domain
+``F(Z w) = sum_c z^_c w^_c`` (Hadamard products). The regression target ``y`` peaks at index ``(0, 0)``
+(zero displacement), so the response of Eq. 9 peaks at the target's displacement, circularly.
+
+Shapes: ``B`` batch, ``K`` context patches, ``C`` channels, ``H x W`` feature size. Spectra use the real FFT
+(``W//2 + 1`` columns), complex dtype matching the input precision. All functions work on CPU and CUDA and
+are differentiable (autograd gives Eq. 10-14; ``tests/test_cf.py`` checks that against the printed formulas).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+
+def gaussian_target(height: int, width: int, sigma: float, *, center: tuple[float, float] = (0.0, 0.0),
+                    device=None, dtype=torch.float32) -> torch.Tensor:
+    """Gaussian regression target ``y`` of Eq. 5-8, H x W, peak 1 at ``center`` (row, col), circularly wrapped.
+
+    ``sigma`` is in feature cells. Distances are taken on the torus so a peak near a border wraps around,
+    which is what the circulant model assumes.
+    """
+    rows = torch.arange(height, device=device, dtype=dtype)
+    cols = torch.arange(width, device=device, dtype=dtype)
+    dr = torch.remainder(rows - center[0] + height / 2.0, height) - height / 2.0
+    dc = torch.remainder(cols - center[1] + width / 2.0, width) - width / 2.0
+    return torch.exp(-0.5 * (dr[:, None] ** 2 + dc[None, :] ** 2) / sigma ** 2)
+
+
+def cosine_window(height: int, width: int, *, device=None, dtype=torch.float32) -> torch.Tensor:
+    """Hann (cosine) window, H x W, applied to CF features to reduce the boundary effect."""
+    wr = torch.hann_window(height, periodic=False, device=device, dtype=dtype)
+    wc = torch.hann_window(width, periodic=False, device=device, dtype=dtype)
+    return wr[:, None] * wc[None, :]
+
+
+def context_offsets(width: float, height: float, k: int = 4) -> list[tuple[float, float]]:
+    """Centre offsets ``(dx, dy)`` of the ``k`` context patches (CACF): above, left, below, right of the target,
+    one target size away; for ``k > 4`` the diagonals follow, then further rings."""
+    base = [(0.0, -1.0), (-1.0, 0.0), (0.0, 1.0), (1.0, 0.0),
+            (-1.0, -1.0), (1.0, -1.0), (-1.0, 1.0), (1.0, 1.0)]
+    out = []
+    ring = 1
+    while len(out) < k:
+        for dx, dy in base:
+            if len(out) == k:
+                break
+            out.append((dx * ring * width, dy * ring * height))
+        ring += 1
+    return out
+
+
+def cf_solve(z0: torch.Tensor, y: torch.Tensor, contexts: torch.Tensor | None = None,
+             lambda1: float = 1e-4, lambda2: float = 0.1) -> torch.Tensor:
+    """Closed-form context-aware CF (Eq. 6-7): the exact minimiser of
+
+    ``||Z0 w - y||^2 + lambda1 ||w||^2 + lambda2 sum_i ||Zi w||^2``
+
+    for multi-channel features, solved per frequency in the dual. At one frequency let ``a_i`` (C-vector) be
+    the spectrum of patch ``i`` and ``B = [conj(a_0), sqrt(lambda2) conj(a_1), ..., sqrt(lambda2) conj(a_k)]``
+    (C x (k+1)). The primal normal equations ``(B B^H + lambda1 I) w^ = conj(a_0) y^`` give, by the
+    push-through identity, ``w^ = B (B^H B + lambda1 I)^-1 e_0 y^``: a (k+1) x (k+1) Hermitian system per
+    frequency instead of C x C. For one channel this is Eq. 7 as printed.
+
+    Args:
+        z0: target features, B x C x H x W (real).
+        y: regression target, H x W or B x H x W (real).
+        contexts: context features, B x K x C x H x W, or None (K = 0: plain ridge regression, Eq. 5).
+    Returns:
+        w^: the filter spectrum, B x C x H x (W//2+1), complex.
+    """
+    zf = torch.fft.rfft2(z0)                                    # B x C x H x Wr
+    yf = torch.fft.rfft2(y)
+    if yf.dim() == 2:
+        yf = yf.unsqueeze(0)
+    if contexts is None or contexts.shape[1] == 0:
+        # Eq. 5 (k = 0): w^ = conj(z^) y^ / (sum_c |z^_c|^2 + lambda1)
+        denom = (zf.real ** 2 + zf.imag ** 2).sum(1) + lambda1
+        return zf.conj() * (yf / denom).unsqueeze(1)
+    cf = torch.fft.rfft2(contexts)                              # B x K x C x H x Wr
+    a = torch.cat([zf.unsqueeze(1), math.sqrt(lambda2) * cf], dim=1)   # B x (K+1) x C x H x Wr
+    # Gram matrix G_ij = sqrt(mu_i mu_j) sum_c a_ic conj(a_jc) = (B^H B)_ij, per frequency.
+    a_f = a.permute(0, 3, 4, 1, 2)                              # B x H x Wr x (K+1) x C
+    gram = a_f @ a_f.conj().transpose(-1, -2)                   # B x H x Wr x (K+1) x (K+1)
+    n = gram.shape[-1]
+    eye = torch.eye(n, dtype=gram.dtype, device=gram.device)
+    rhs = torch.zeros(gram.shape[:-1] + (1,), dtype=gram.dtype, device=gram.device)
+    rhs = rhs.clone()
+    rhs[..., 0, 0] = 1.0
+    alpha = torch.linalg.solve(gram + lambda1 * eye, rhs)       # B x H x Wr x (K+1) x 1
+    alpha = alpha * yf.reshape(yf.shape[0], yf.shape[1], yf.shape[2], 1, 1)
+    # w^ = B alpha = sum_i conj(a_i) alpha_i
+    w = (a_f.conj().transpose(-1, -2) @ alpha).squeeze(-1)      # B x H x Wr x C
+    return w.permute(0, 3, 1, 2)
+
+
+def cf_response(w_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Detection response of Eq. 9, ``g(x) = F^-1(sum_c x^_c w^_c)``.
+
+    Args:
+        w_hat: filter spectrum, B x C x H x (W//2+1) (or 1 x ... broadcast over a batch of search patches).
+        x: search features, B x C x H x W (real).
+    Returns:
+        B x H x W real response; its peak index is the target's circular displacement.
+    """
+    xf = torch.fft.rfft2(x)
+    return torch.fft.irfft2((xf * w_hat).sum(1), s=x.shape[-2:])
+
+
+def cf_loss(response: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """L_low of Eq. 8: squared error of the response against the (shifted) Gaussian target, mean over the batch."""
+    return ((response - target) ** 2).sum(dim=(-2, -1)).mean()

@@ -1,0 +1,118 @@
+"""Versioned checkpoints: network weights plus everything needed to rebuild and describe them.
+
+Format (a plain dict, loadable with ``torch.load(..., weights_only=True)``)::
+
+    {"format": "edcf-checkpoint", "version": 1,
+     "variant": "EDCF", "net_config": {...NetConfig...}, "tracker_config": {...TrackerConfig...},
+     "state_dict": {name: tensor}, "metadata": {"git_revision": ..., "step": ..., "trained": bool, ...}}
+
+Training checkpoints may add ``optimizer``/``scheduler`` state; the tracker ignores them.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .errors import WeightsError
+from .networks import EDCFNet, NetConfig
+
+FORMAT = "edcf-checkpoint"
+VERSION = 1
+#: The model bundled with the package (trained by ``edcf train``; see BENCHMARKS.md for its recipe).
+DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "models" / "edcf_default.pth"
+
+
+def git_revision(path: str | Path | None = None) -> str:
+    """The git revision of the source tree (``unknown`` outside a checkout), with ``-dirty`` when modified."""
+    cwd = Path(path) if path else Path(__file__).resolve().parent
+    try:
+        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True,
+                             timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return (rev + ("-dirty" if dirty else "")) if rev else "unknown"
+
+
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def make_checkpoint(net: EDCFNet, variant: str, tracker_config: dict | None = None,
+                    metadata: dict | None = None, include_decoder: bool = True, half: bool = False,
+                    extra: dict | None = None) -> dict[str, Any]:
+    """Build the checkpoint dict. ``half`` stores weights as float16 (bundled model); loading restores float32."""
+    state = {}
+    for k, v in net.state_dict().items():
+        if not include_decoder and k.startswith("decoder."):
+            continue
+        v = v.detach().cpu()
+        state[k] = v.half() if half and v.is_floating_point() else v.clone()
+    meta = {"git_revision": git_revision()}
+    meta.update(metadata or {})
+    ckpt = {"format": FORMAT, "version": VERSION, "variant": variant, "net_config": net.config.to_dict(),
+            "tracker_config": dict(tracker_config or {}), "state_dict": state, "metadata": meta}
+    ckpt.update(extra or {})
+    return ckpt
+
+
+def save_checkpoint(ckpt: dict[str, Any], path: str | Path) -> Path:
+    """Write atomically (temp file + rename), so a full disk or a crash never leaves a half-written file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    os.close(fd)
+    try:
+        torch.save(ckpt, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | Path | None = None) -> dict[str, Any]:
+    """Load and validate a checkpoint (``None``: the bundled default). Raises :class:`WeightsError`."""
+    path = Path(path) if path is not None else DEFAULT_WEIGHTS
+    if not path.is_file():
+        raise WeightsError(f"weights file not found: {path}")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for corrupt/foreign files
+        raise WeightsError(f"cannot read weights file {path}: not an EDCF checkpoint or corrupt "
+                           f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
+    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
+        raise WeightsError(f"{path} is not an EDCF checkpoint (missing format tag {FORMAT!r})")
+    if ckpt.get("version") != VERSION:
+        raise WeightsError(f"{path} has checkpoint version {ckpt.get('version')}, this edcf_plugin reads {VERSION}")
+    for key in ("variant", "net_config", "state_dict"):
+        if key not in ckpt:
+            raise WeightsError(f"{path} is missing the {key!r} entry")
+    ckpt["path"] = str(path)
+    return ckpt
+
+
+def build_network(ckpt: dict[str, Any], device: str | torch.device = "cpu") -> EDCFNet:
+    """Rebuild the network of a loaded checkpoint, in eval mode, on ``device`` (float32)."""
+    try:
+        net = EDCFNet(NetConfig(**ckpt["net_config"]))
+    except TypeError as exc:
+        raise WeightsError(f"{ckpt.get('path')}: unknown network configuration: {exc}") from None
+    state = {k: v.float() if v.is_floating_point() else v for k, v in ckpt["state_dict"].items()}
+    missing, unexpected = net.load_state_dict(state, strict=False)
+    missing = [k for k in missing if not k.startswith("decoder.")]
+    if missing or unexpected:
+        raise WeightsError(f"{ckpt.get('path')}: weights do not match the network "
+                           f"(missing: {missing[:5]}, unexpected: {unexpected[:5]})")
+    return net.to(device).eval()

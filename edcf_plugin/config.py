@@ -1,0 +1,125 @@
+"""Typed tracker configuration: every tracking parameter in one place, with its meaning.
+
+``TrackerConfig.from_yaml(path, **overrides)`` and ``TrackerConfig.from_dict`` reject unknown keys with the
+list of valid ones; values are type-checked. Variants (paper Table 1) select which responses are used.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError
+
+#: Paper Table 1 variants -> (uses semantic response f, uses CF response g).
+VARIANT_BRANCHES: dict[str, tuple[bool, bool]] = {
+    "SiamFC": (True, False),     # semantic cross-correlation only, trained with L_high
+    "EDSiam": (True, False),     # semantic only, trained with L_high + L_recon
+    "CACFNet": (False, True),    # context-aware CF only, trained with L_low
+    "CACFNet+": (False, True),   # CF only at tracking time, trained with all three losses
+    "EDCF": (True, True),        # fused responses (Eq. 16), trained with all three losses
+}
+VARIANTS: tuple[str, ...] = tuple(VARIANT_BRANCHES)
+
+#: Identifier-safe aliases (VOT's trackers.ini allows only [A-Za-z0-9_-]).
+VARIANT_ALIASES = {"CACFNet_plus": "CACFNet+", "CACFNetplus": "CACFNet+"}
+
+
+def resolve_variant(name: str) -> str:
+    """Canonical variant name, accepting aliases and any letter case; ConfigError listing the valid ones."""
+    name = VARIANT_ALIASES.get(name, name)
+    for v in VARIANTS:
+        if v.lower() == str(name).lower():
+            return v
+    raise ConfigError(f"unknown variant {name!r}; valid variants: {', '.join(VARIANTS)} "
+                      f"(aliases: {', '.join(VARIANT_ALIASES)})")
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    """Every online tracking parameter. Defaults follow the paper (Sec. 4.1) where it gives a value."""
+
+    variant: str = "EDCF"            # which responses to use (see VARIANT_BRANCHES)
+    # --- crops (SiamFC geometry) ---
+    exemplar_size: int = 127         # exemplar patch side fed to the encoder (pixels)
+    search_size: int = 255           # search patch side (pixels); CF patches use the same size
+    context_amount: float = 0.5      # exemplar context p = context_amount * (w + h) around the target
+    # --- scale search ---
+    scale_num: int = 3               # number of search scales (paper: 3)
+    scale_step: float = 1.02         # ratio between neighbouring scales (paper: S = 1.02)
+    scale_penalty: float = 0.985     # multiplies the peak of every scale other than 1 (prefers no change)
+    scale_lr: float = 0.6            # damping of the size update towards the best scale
+    # --- response post-processing ---
+    window_influence: float = 0.25   # weight of the cosine-window motion prior mixed into the fused response
+    cf_weight: float = 0.5           # Eq. 16 fusion weight of the CF response g; f gets 1 - cf_weight
+    # --- context-aware CF layer (Eq. 6-7, 17-18) ---
+    cf_lambda1: float = 1e-4         # lambda_1, ridge regulariser of Eq. 6
+    cf_lambda2: float = 0.1          # lambda_2, weight of the context patches in Eq. 6
+    cf_num_context: int = 4          # k context patches: above, left, below, right (CACF)
+    cf_context_distance: float = 1.0  # context patch offset in target sizes
+    cf_sigma: float = 0.1            # Gaussian target sigma as a fraction of the target size (in feature cells)
+    cf_lr: float = 0.017             # basic learning rate alpha of Eq. 18
+    cf_lr_max: float = 0.1           # upper bound on the dynamic rate alpha_t of Eq. 18
+    # --- robustness ---
+    min_target_size: float = 4.0     # smallest allowed box side (pixels)
+    max_scale_change: float = 5.0    # box side stays within [1/x, x] times its initial side
+    # --- runtime ---
+    half_precision: bool = False     # bf16 autocast + channels_last on CPU / fp16 on CUDA (fast path)
+
+    def __post_init__(self):
+        for f in fields(self):
+            value = getattr(self, f.name)
+            expected = {"int": int, "float": (int, float), "bool": bool, "str": str}[str(f.type)]
+            if isinstance(value, bool) and f.type != "bool" or not isinstance(value, expected):
+                raise ConfigError(f"config key {f.name!r} must be {f.type}, got {value!r}")
+        object.__setattr__(self, "variant", resolve_variant(self.variant))
+        if self.scale_num < 1 or self.scale_num % 2 == 0:
+            raise ConfigError(f"scale_num must be a positive odd number, got {self.scale_num}")
+        if not 0.0 <= self.cf_weight <= 1.0:
+            raise ConfigError(f"cf_weight must lie in [0, 1], got {self.cf_weight}")
+
+    @property
+    def uses_semantic(self) -> bool:
+        return VARIANT_BRANCHES[self.variant][0]
+
+    @property
+    def uses_cf(self) -> bool:
+        return VARIANT_BRANCHES[self.variant][1]
+
+    @classmethod
+    def keys(cls) -> list[str]:
+        return [f.name for f in fields(cls)]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None = None, **overrides: Any) -> "TrackerConfig":
+        merged = dict(data or {})
+        merged.update({k: v for k, v in overrides.items() if v is not None})
+        unknown = sorted(set(merged) - set(cls.keys()))
+        if unknown:
+            raise ConfigError(f"unknown config key(s) {', '.join(unknown)}; valid keys: {', '.join(cls.keys())}")
+        return cls(**merged)
+
+    @classmethod
+    def from_yaml(cls, path: str | Path, **overrides: Any) -> "TrackerConfig":
+        path = Path(path)
+        try:
+            data = yaml.safe_load(path.read_text()) or {}
+        except FileNotFoundError:
+            raise ConfigError(f"config file not found: {path}") from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"config file {path} must hold a mapping of keys to values")
+        data = data.get("tracker", data) if isinstance(data.get("tracker"), dict) else data
+        return cls.from_dict(data, **overrides)
+
+    def replace(self, **changes: Any) -> "TrackerConfig":
+        return TrackerConfig.from_dict(asdict(self), **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+__all__ = ["TrackerConfig", "VARIANTS", "VARIANT_BRANCHES", "resolve_variant"]

@@ -1,0 +1,22 @@
+"""User-facing errors.
+
+Every error a user can cause (bad input, a wrong weights file, an unknown option) is an :class:`EDCFError`.
+Command-line entry points print its message on one line and exit with status 2; anything else is a bug and
+keeps its traceback.
+"""
+
+
+class EDCFError(Exception):
+    """Base class for errors caused by the user's input, not by a bug."""
+
+
+class InputError(EDCFError):
+    """A missing/corrupt image, a bad box, an unreadable annotation or dataset."""
+
+
+class WeightsError(EDCFError):
+    """A missing, corrupt or mismatched weights file."""
+
+
+class ConfigError(EDCFError):
+    """An unknown variant, an unknown config key, or a value of the wrong type."""

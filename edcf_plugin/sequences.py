@@ -1,0 +1,184 @@
+"""Reading sequences: OTB-style folders, plain frame folders, video files, and ``index.json`` splits.
+
+An OTB-style folder holds ``img/00000001.jpg ...`` and ``groundtruth_rect.txt`` (one 1-based ``x,y,w,h``
+line per frame; commas, tabs or spaces). Boxes returned here are internal 0-based (docs/ARCHITECTURE.md).
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import cv2
+import numpy as np
+
+from .boxes import from_one_based
+from .errors import InputError
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """Read an image as BGR uint8 H x W x 3 (grayscale files are expanded). InputError names the path."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"image not found: {path}")
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None or image.size == 0:
+        raise InputError(f"cannot decode image (corrupt or not an image): {path}")
+    return image
+
+
+def to_bgr(image: np.ndarray) -> np.ndarray:
+    """Accept H x W, H x W x 1, H x W x 3 or H x W x 4 uint8 (or float 0..255) and return BGR uint8 H x W x 3."""
+    if not isinstance(image, np.ndarray):
+        raise InputError(f"image must be a numpy array, got {type(image).__name__}")
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if image.ndim == 2:
+        image = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_GRAY2BGR) if image.dtype == np.uint8 \
+            else np.repeat(image[:, :, None], 3, axis=2)
+    elif image.ndim == 3 and image.shape[2] == 4:
+        image = image[:, :, :3]
+    if image.ndim != 3 or image.shape[2] != 3 or image.shape[0] < 1 or image.shape[1] < 1:
+        raise InputError(f"image must be H x W, H x W x 1, H x W x 3 or H x W x 4, got shape {image.shape}")
+    if image.dtype != np.uint8:
+        if not np.all(np.isfinite(image)):
+            raise InputError("image contains NaN or infinite values")
+        image = np.clip(image, 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(image)
+
+
+_SPLIT = re.compile(r"[,\s;]+")
+
+
+def parse_box_lines(text: str, source: str = "annotation") -> np.ndarray:
+    """Parse ``x,y,w,h`` lines (commas, tabs or spaces) into an N x 4 float array; NaN lines are kept.
+
+    Lines with 8 values (a polygon) become their axis-aligned bounds. Other malformed lines raise InputError
+    naming the file and line.
+    """
+    rows = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line:
+            continue
+        parts = [p for p in _SPLIT.split(line) if p]
+        try:
+            values = [float(p) for p in parts]
+        except ValueError:
+            raise InputError(f"{source}, line {lineno}: not numbers: {line[:60]!r}") from None
+        if len(values) == 8:
+            pts = np.asarray(values).reshape(4, 2)
+            values = [pts[:, 0].min(), pts[:, 1].min(), np.ptp(pts[:, 0]), np.ptp(pts[:, 1])]
+        if len(values) != 4:
+            raise InputError(f"{source}, line {lineno}: expected 4 values x,y,w,h, got {len(values)}")
+        rows.append(values)
+    if not rows:
+        raise InputError(f"{source} holds no boxes")
+    return np.asarray(rows, dtype=np.float64)
+
+
+def list_frames(folder: Path) -> list[Path]:
+    frames = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
+    return frames
+
+
+@dataclass
+class Sequence:
+    """A sequence of frames with optional ground truth (internal 0-based boxes, NaN rows for absent)."""
+
+    name: str
+    frames: list[Path] = field(default_factory=list)
+    groundtruth: np.ndarray | None = None
+    video: Path | None = None       # set for video files: frames are decoded on the fly
+    one_based: bool = True          # the convention of the source annotation (for writing results back)
+
+    def __len__(self) -> int:
+        return len(self.frames) if self.video is None else self._video_length()
+
+    def _video_length(self) -> int:
+        cap = cv2.VideoCapture(str(self.video))
+        n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+        cap.release()
+        return n
+
+    def images(self) -> Iterator[np.ndarray]:
+        """Yield BGR uint8 frames in order."""
+        if self.video is None:
+            for path in self.frames:
+                yield read_image(path)
+            return
+        cap = cv2.VideoCapture(str(self.video))
+        if not cap.isOpened():
+            raise InputError(f"cannot open video: {self.video}")
+        try:
+            while True:
+                ok, frame = cap.read()
+                if not ok:
+                    break
+                yield frame
+        finally:
+            cap.release()
+
+
+def load_groundtruth(path: Path, one_based: bool = True) -> np.ndarray:
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read annotation {path}: {exc}") from None
+    boxes = parse_box_lines(text, source=str(path))
+    return from_one_based(boxes) if one_based else boxes
+
+
+def load_sequence(source: str | Path) -> Sequence:
+    """Open an OTB-style folder, a plain folder of frames, or a video file."""
+    source = Path(source)
+    if source.is_file() and source.suffix.lower() in VIDEO_EXTENSIONS:
+        return Sequence(name=source.stem, video=source)
+    if not source.exists():
+        raise InputError(f"sequence not found: {source}")
+    if not source.is_dir():
+        raise InputError(f"not a sequence folder or a video file ({', '.join(VIDEO_EXTENSIONS)}): {source}")
+    img_dir = source / "img" if (source / "img").is_dir() else source
+    frames = list_frames(img_dir)
+    if not frames:
+        raise InputError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) in {img_dir}")
+    gt = None
+    gt_path = source / "groundtruth_rect.txt"
+    if gt_path.is_file():
+        gt = load_groundtruth(gt_path, one_based=True)
+        if len(gt) != len(frames):
+            # OTB has a few sequences with extra frames; keep the annotated prefix, say so only if short.
+            if len(gt) < len(frames):
+                frames = frames[:len(gt)]
+            else:
+                raise InputError(f"{gt_path} has {len(gt)} boxes but {img_dir} only {len(frames)} frames")
+    return Sequence(name=source.name, frames=frames, groundtruth=gt)
+
+
+def list_split(root: str | Path, split: str | None = None) -> list[Path]:
+    """Sequence folders under ``root`` in ``index.json`` order, optionally only those of ``split``.
+
+    Without ``index.json`` every sub-folder with an ``img/`` folder counts (``split`` must then be None).
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise InputError(f"dataset root not found: {root}")
+    index = root / "index.json"
+    if index.is_file():
+        try:
+            entries = json.loads(index.read_text())
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{index} is not valid JSON: {exc}") from None
+        names = [e["name"] for e in entries if split is None or e.get("split") == split]
+        if split is not None and not names:
+            splits = sorted({str(e.get('split')) for e in entries})
+            raise InputError(f"{index} has no sequence in split {split!r}; splits: {', '.join(splits)}")
+        return [root / n for n in names]
+    if split is not None:
+        raise InputError(f"{root} has no index.json, so split {split!r} cannot be selected")
+    return sorted(p for p in root.iterdir() if (p / "img").is_dir())

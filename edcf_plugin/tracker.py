@@ -1,0 +1,271 @@
+"""The EDCF tracker (paper Sec. 3.3): fused multi-scale search with a long-term semantic template and a
+short-term context-aware CF updated online.
+
+``tracker.init(image, box)`` then ``box, score = tracker.update(image)`` per frame, on BGR uint8 images and
+0-based ``[x, y, w, h]`` boxes (docs/ARCHITECTURE.md). Device-agnostic: pass ``device="cuda"`` to run there.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import cf
+from .boxes import as_box, center, check_box_in_frame, context_size, crop_patch, from_center
+from .checkpoint import build_network, load_checkpoint
+from .config import VARIANTS, TrackerConfig, resolve_variant  # noqa: F401 (VARIANTS re-exported)
+from .errors import ConfigError
+from .networks import EDCFNet
+from .sequences import to_bgr
+
+#: Stride (pixels of the search patch) of the fine CF features and of the semantic response.
+FINE_STRIDE = 2
+EMBED_STRIDE = 8
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """``cpu``, ``cuda``, ``cuda:N`` (or None -> cpu); a clear ConfigError when CUDA is not available."""
+    dev = torch.device(device or "cpu")
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device 'cuda' requested but CUDA is not available (use --device cpu)")
+    return dev
+
+
+class EDCFTracker:
+    """EDCF and its ablation variants (by name), on any torch device.
+
+    Args:
+        variant: ``SiamFC``, ``EDSiam``, ``CACFNet``, ``CACFNet+`` or ``EDCF`` (default: the config's).
+        weights: checkpoint path (None: the bundled default model).
+        device: torch device string.
+        config: a :class:`TrackerConfig` (default: defaults); ``overrides`` are applied on top.
+        net: an already built network (training/validation), used instead of loading ``weights``.
+    """
+
+    def __init__(self, variant: str | None = None, weights: str | Path | None = None,
+                 device: str | torch.device | None = "cpu", config: TrackerConfig | None = None,
+                 overrides: dict | None = None, net: EDCFNet | None = None):
+        cfg = config or TrackerConfig()
+        changes = dict(overrides or {})
+        if variant is not None:
+            changes["variant"] = resolve_variant(variant)
+        self.config = cfg.replace(**changes) if changes else cfg
+        self.device = resolve_device(device)
+        if net is None:
+            self.checkpoint = load_checkpoint(weights)
+            net = build_network(self.checkpoint, self.device)
+        else:
+            self.checkpoint = {"path": None, "metadata": {}}
+            net = net.to(self.device)
+        self.net = net.eval()
+        self._autocast_dtype = None
+        if self.config.half_precision:
+            self._autocast_dtype = torch.bfloat16 if self.device.type == "cpu" else torch.float16
+            self.net = self.net.to(memory_format=torch.channels_last)
+        self._scales = torch.tensor(
+            [self.config.scale_step ** (i - self.config.scale_num // 2) for i in range(self.config.scale_num)],
+            dtype=torch.float64)
+        self._cache: dict = {}
+        self.initialized = False
+
+    # -- helpers ---------------------------------------------------------------------------------------
+    @property
+    def variant(self) -> str:
+        return self.config.variant
+
+    def _autocast(self):
+        if self._autocast_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=self.device.type, dtype=self._autocast_dtype)
+
+    def _to_tensor(self, patches: list[np.ndarray]) -> torch.Tensor:
+        arr = np.stack(patches).astype(np.float32)                 # N x H x W x 3 (BGR)
+        t = torch.from_numpy(arr).to(self.device).permute(0, 3, 1, 2)
+        if self._autocast_dtype is not None:
+            t = t.contiguous(memory_format=torch.channels_last)
+        else:
+            t = t.contiguous()
+        return t
+
+    def _window(self, h: int, w: int) -> torch.Tensor:
+        key = ("win", h, w)
+        if key not in self._cache:
+            self._cache[key] = cf.cosine_window(h, w, device=self.device)
+        return self._cache[key]
+
+    def _crop(self, image: np.ndarray, cx: float, cy: float, side: float, size: int) -> np.ndarray:
+        return crop_patch(image, cx, cy, side, size, pad_value=self._avg_color)
+
+    def _features(self, x: torch.Tensor, semantic: bool, fine: bool):
+        with torch.inference_mode(), self._autocast():
+            if semantic and fine:
+                s, f = self.net.embed_and_fine(x)
+            elif semantic:
+                s, f = self.net.embed(x), None
+            else:
+                s, f = None, self.net.fine(x)
+        return (s.float() if s is not None else None), (f.float() if f is not None else None)
+
+    def _learn_cf(self, image: np.ndarray, cx: float, cy: float, w: float, h: float, side: float,
+                  with_semantic: bool = False):
+        """Solve Eq. 6-7 for the target patch centred on (cx, cy) and its k context patches."""
+        c = self.config
+        centres = [(cx, cy)] + [(cx + dx, cy + dy) for dx, dy in
+                                cf.context_offsets(w * c.cf_context_distance, h * c.cf_context_distance,
+                                                   c.cf_num_context)]
+        x = self._to_tensor([self._crop(image, px, py, side, c.search_size) for px, py in centres])
+        if with_semantic:
+            sem, fine = self._features(x[:1], True, True)
+            if len(centres) > 1:
+                _, fine_ctx = self._features(x[1:], False, True)
+                fine = torch.cat([fine, fine_ctx])
+        else:
+            sem, fine = self._features(x, False, True)
+        hf, wf = fine.shape[-2:]
+        fine = fine * self._window(hf, wf)
+        # Gaussian target (Eq. 8's y): sigma proportional to the target size in feature cells.
+        scale = c.search_size / side / FINE_STRIDE
+        sigma = max(0.5, c.cf_sigma * math.sqrt(w * scale * h * scale))
+        key = ("y", hf, wf, round(sigma, 3))
+        if key not in self._cache:
+            self._cache[key] = cf.gaussian_target(hf, wf, sigma, device=self.device)
+        ctx = fine[1:].unsqueeze(0) if len(centres) > 1 else None
+        w_hat = cf.cf_solve(fine[:1], self._cache[key], ctx, c.cf_lambda1, c.cf_lambda2)
+        return w_hat, sem
+
+    def _semantic_on_cf_grid(self, f: torch.Tensor, hf: int, wf: int) -> torch.Tensor:
+        """Bilinearly resample the semantic response (S x 1 x hs x ws, stride 8) onto the CF displacement grid
+        (hf x wf, stride 2, zero displacement at the centre), as Eq. 16 requires; zero outside its support."""
+        hs, ws = f.shape[-2:]
+        key = ("grid", hs, ws, hf, wf)
+        if key not in self._cache:
+            dy = torch.arange(hf, device=self.device, dtype=torch.float32) - hf // 2
+            dx = torch.arange(wf, device=self.device, dtype=torch.float32) - wf // 2
+            gy = 2.0 * dy * FINE_STRIDE / (EMBED_STRIDE * max(hs - 1, 1))
+            gx = 2.0 * dx * FINE_STRIDE / (EMBED_STRIDE * max(ws - 1, 1))
+            grid = torch.stack(torch.meshgrid(gx, gy, indexing="xy"), dim=-1)  # hf x wf x 2 (x, y)
+            self._cache[key] = grid.unsqueeze(0)
+        grid = self._cache[key].expand(f.shape[0], -1, -1, -1)
+        return F.grid_sample(f, grid, mode="bilinear", padding_mode="zeros", align_corners=True)[:, 0]
+
+    # -- public API ------------------------------------------------------------------------------------
+    def init(self, image: np.ndarray, box) -> None:
+        """Start tracking ``box`` (0-based x, y, w, h) in ``image`` (BGR uint8; grayscale accepted)."""
+        image = to_bgr(image)
+        box = as_box(box, "initial box")
+        height, width = image.shape[:2]
+        check_box_in_frame(box, width, height, "initial box")
+        c = self.config
+        cx, cy = center(box)
+        w = max(float(box[2]), c.min_target_size)
+        h = max(float(box[3]), c.min_target_size)
+        self._avg_color = image.reshape(-1, 3).mean(axis=0)
+        self.pos = np.array([cx, cy], dtype=np.float64)
+        self.size = np.array([w, h], dtype=np.float64)
+        self.init_size = self.size.copy()
+        self.frame_size = (width, height)
+        z_side = context_size(w, h, c.context_amount)
+        x_side = z_side * c.search_size / c.exemplar_size
+        self.z_embed = None
+        self.f1_peak = 1.0
+        if c.uses_semantic:
+            z = self._to_tensor([self._crop(image, cx, cy, z_side, c.exemplar_size)])
+            self.z_embed, _ = self._features(z, True, False)
+        if c.uses_cf:
+            self.w_hat, sem1 = self._learn_cf(image, cx, cy, w, h, x_side, with_semantic=c.uses_semantic)
+        else:
+            sem1 = self._features(self._to_tensor([self._crop(image, cx, cy, x_side, c.search_size)]),
+                                  True, False)[0]
+        if c.uses_semantic:
+            with torch.inference_mode():
+                self.f1_peak = float(torch.sigmoid(self.net.xcorr(self.z_embed, sem1)).max())
+        self.initialized = True
+
+    def update(self, image: np.ndarray) -> tuple[np.ndarray, float]:
+        """Track one frame. Returns the 0-based ``[x, y, w, h]`` box and a confidence score."""
+        if not self.initialized:
+            raise RuntimeError("update() called before init()")
+        image = to_bgr(image)
+        c = self.config
+        height, width = image.shape[:2]
+        cx, cy = self.pos
+        w, h = self.size
+        x_side = context_size(w, h, c.context_amount) * c.search_size / c.exemplar_size
+        scales = self._scales.numpy()
+        sides = x_side * scales
+        x = self._to_tensor([self._crop(image, cx, cy, s, c.search_size) for s in sides])
+        sem, fine = self._features(x, c.uses_semantic, c.uses_cf)
+
+        responses = []
+        f_peak = None
+        if c.uses_cf:
+            hf, wf = fine.shape[-2:]
+            g = torch.fft.fftshift(cf.cf_response(self.w_hat, fine * self._window(hf, wf)), dim=(-2, -1))
+        else:
+            hf = wf = (c.search_size - 11) // FINE_STRIDE + 1
+        if c.uses_semantic:
+            with torch.inference_mode():
+                f = torch.sigmoid(self.net.xcorr(self.z_embed, sem))          # S x 1 x 17 x 17
+            f_peak = f.amax(dim=(1, 2, 3))
+            f_up = self._semantic_on_cf_grid(f, hf, wf)
+        if c.uses_semantic and c.uses_cf:
+            fused = (1.0 - c.cf_weight) * f_up + c.cf_weight * g          # Eq. 16 (weighted)
+        elif c.uses_semantic:
+            fused = f_up
+        else:
+            fused = g
+        peaks = fused.amax(dim=(1, 2)).double()
+        penalty = torch.full_like(peaks, c.scale_penalty)
+        penalty[c.scale_num // 2] = 1.0
+        adjusted = torch.where(peaks > 0, peaks * penalty, peaks / penalty)
+        best = int(adjusted.argmax())
+        resp = fused[best]
+        resp = resp - resp.min()
+        resp = resp / resp.sum().clamp_min(1e-12)
+        resp = (1.0 - c.window_influence) * resp + c.window_influence * self._window(hf, wf) / \
+            self._window(hf, wf).sum()
+        idx = int(resp.argmax())
+        iy, ix = divmod(idx, wf)
+        disp = np.array([ix - wf // 2, iy - hf // 2], dtype=np.float64) * FINE_STRIDE * sides[best] / c.search_size
+        score = float(peaks[best])
+
+        # New state: position, damped scale, clamped to the frame and to the allowed size range.
+        new_size = self.size * (1.0 - c.scale_lr + c.scale_lr * scales[best])
+        new_size = np.clip(new_size, np.maximum(self.init_size / c.max_scale_change, c.min_target_size),
+                           np.maximum(self.init_size * c.max_scale_change, c.min_target_size))
+        new_size = np.minimum(new_size, np.array([width, height], dtype=np.float64) * 2.0)
+        new_pos = self.pos + disp
+        new_pos = np.clip(new_pos, 0.0, np.array([width, height], dtype=np.float64))
+        self.pos, self.size = new_pos, new_size
+
+        if c.uses_cf:
+            # Eq. 17-18: w_t = alpha_t w + (1 - alpha_t) w_{t-1}, alpha_t = alpha f*(x_t) / f*(x_1).
+            alpha = c.cf_lr
+            if f_peak is not None:
+                alpha = c.cf_lr * float(f_peak[best]) / max(self.f1_peak, 1e-6)
+            alpha = float(np.clip(alpha, 0.0, c.cf_lr_max))
+            if alpha > 0:
+                side = context_size(*new_size, c.context_amount) * c.search_size / c.exemplar_size
+                w_new, _ = self._learn_cf(image, *new_pos, *new_size, side)
+                self.w_hat = alpha * w_new + (1.0 - alpha) * self.w_hat
+        return from_center(new_pos[0], new_pos[1], new_size[0], new_size[1]), score
+
+    def warmup(self, size: tuple[int, int] = (240, 320)) -> None:
+        """One dummy init + update so that lazy allocations happen before the first real frame."""
+        rng = np.random.default_rng(0)
+        img = rng.integers(0, 255, size=(size[0], size[1], 3), dtype=np.uint8)
+        self.init(img, [size[1] / 3, size[0] / 3, size[1] / 4, size[0] / 4])
+        self.update(img)
+        self.initialized = False
+
+
+def build_tracker(variant: str | None = "EDCF", weights: str | Path | None = None,
+                  device: str | torch.device | None = "cpu", config: TrackerConfig | None = None,
+                  overrides: dict | None = None) -> EDCFTracker:
+    """The one builder every adapter uses (TraX, pysot, got10k, CLI)."""
+    return EDCFTracker(variant=variant, weights=weights, device=device, config=config, overrides=overrides)
+
