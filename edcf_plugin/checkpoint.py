@@ -110,6 +110,11 @@ def build_network(ckpt: dict[str, Any], device: str | torch.device = "cpu") -> E
     except TypeError as exc:
         raise WeightsError(f"{ckpt.get('path')}: unknown network configuration: {exc}") from None
     state = {k: v.float() if v.is_floating_point() else v for k, v in ckpt["state_dict"].items()}
+    own = net.state_dict()
+    wrong = [k for k, v in state.items() if k in own and tuple(v.shape) != tuple(own[k].shape)]
+    if wrong:
+        raise WeightsError(f"{ckpt.get('path')}: weights do not match the network "
+                           f"(shape mismatch in {wrong[:3]}{' ...' if len(wrong) > 3 else ''})")
     missing, unexpected = net.load_state_dict(state, strict=False)
     missing = [k for k in missing if not k.startswith("decoder.")]
     if missing or unexpected:

@@ -29,7 +29,8 @@ VARIANT_ALIASES = {"CACFNet_plus": "CACFNet+", "CACFNetplus": "CACFNet+"}
 
 def resolve_variant(name: str) -> str:
     """Canonical variant name, accepting aliases and any letter case; ConfigError listing the valid ones."""
-    name = VARIANT_ALIASES.get(name, name)
+    aliases = {k.lower(): v for k, v in VARIANT_ALIASES.items()}
+    name = aliases.get(str(name).lower(), name)
     for v in VARIANTS:
         if v.lower() == str(name).lower():
             return v

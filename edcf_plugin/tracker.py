@@ -228,6 +228,7 @@ class EDCFTracker:
         resp = resp / resp.sum().clamp_min(1e-12)
         resp = (1.0 - c.window_influence) * resp + c.window_influence * self._window(hf, wf) / \
             self._window(hf, wf).sum()
+        self.last_response = resp          # fused response of the chosen scale (for visualisation)
         idx = int(resp.argmax())
         iy, ix = divmod(idx, wf)
         disp = np.array([ix - wf // 2, iy - hf // 2], dtype=np.float64) * FINE_STRIDE * sides[best] / c.search_size

@@ -113,8 +113,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from .config import VARIANT_ALIASES, VARIANTS
 
     parser.add_argument("--variant", default=None,
-                        help=f"tracker variant, one of {', '.join(VARIANTS)} or an alias ({', '.join(VARIANT_ALIASES)}) "
-                             f"(default: ${ENV_VARIANT} or EDCF)")
+                        help=f"tracker variant, one of {', '.join(VARIANTS)} or an alias "
+                             f"({', '.join(VARIANT_ALIASES)}) (default: ${ENV_VARIANT} or EDCF)")
     parser.add_argument("--weights", default=None,
                         help=f"checkpoint file, an absolute path (default: ${ENV_WEIGHTS} or the bundled model)")
     parser.add_argument("--device", default=None,

@@ -1,0 +1,54 @@
+"""The ``edcf`` command. Each subcommand lives in its own module, which provides
+``add_arguments(parser)`` and ``run(args) -> int``; this file only dispatches.
+
+User errors (:class:`edcf_plugin.errors.EDCFError`) print one line ``edcf: error: ...`` and exit with 2.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+#: subcommand -> (module, one-line help)
+SUBCOMMANDS = {
+    "track": ("edcf_plugin.track_cli", "track a sequence folder, a frame folder or a video"),
+    "demo": ("edcf_plugin.demo", "track the bundled demo sequence and write an annotated video"),
+    "eval": ("edcf_plugin.evaluation", "evaluate result folders (OTB / VOT metrics, plots, tables)"),
+    "train": ("edcf_plugin.training.cli", "train EDCF or an ablation variant"),
+    "vot-workspace": ("edcf_plugin.vot_workspace", "build an offline VOT toolkit workspace"),
+    "bench": ("edcf_plugin.bench", "speed and accuracy benchmark against OpenCV trackers"),
+}
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The top-level parser. Only the module of ``command`` is imported (start-up stays fast)."""
+    parser = argparse.ArgumentParser(prog="edcf", description="EDCF visual object tracker (IJCAI 2018).")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name, (module, help_text) in SUBCOMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if name == command:
+            mod = importlib.import_module(module)
+            mod.add_arguments(p)
+            p.set_defaults(_module=mod)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .errors import EDCFError
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = argv[0] if argv and argv[0] in SUBCOMMANDS else None
+    args = build_parser(command).parse_args(argv)
+    try:
+        return int(args._module.run(args) or 0)
+    except EDCFError as exc:
+        print(f"edcf: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("edcf: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

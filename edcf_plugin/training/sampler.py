@@ -1,0 +1,66 @@
+"""Pair sampler: a map-style ``torch.utils.data.Dataset`` of processed training pairs.
+
+Item ``i`` of epoch ``e`` is a deterministic function of ``(seed, e, i)``: pick a dataset by weight, a track
+with at least two visible frames, an exemplar frame and a search frame at most ``frame_range`` frames apart
+(both visible), then process them (:mod:`.processing`). Determinism per index makes the sampler work with
+any number of workers and with ``DistributedSampler`` (each rank draws different indices).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from ..errors import InputError
+from .datasets import TrackDataset
+from .processing import PairProcessing
+
+
+class PairDataset(Dataset):
+    """``samples_per_epoch`` pairs drawn from ``datasets`` (with ``weights``), processed by ``processing``."""
+
+    def __init__(self, datasets: list[TrackDataset], processing: PairProcessing, samples_per_epoch: int,
+                 weights: list[float] | None = None, frame_range: int | list[int] = 100, seed: int = 0):
+        if not datasets:
+            raise InputError("no training data: give --data KIND:PATH and/or --synthetic")
+        self.datasets = datasets
+        self.processing = processing
+        self.samples_per_epoch = int(samples_per_epoch)
+        self.seed = int(seed)
+        self.epoch = 0
+        self.usable = [d.usable_tracks(2) for d in datasets]
+        for d, u in zip(datasets, self.usable):
+            if not u:
+                raise InputError(f"{d!r}: no track has two visible frames to form a pair")
+        w = np.asarray(weights if weights is not None else [1.0] * len(datasets), dtype=np.float64)
+        if len(w) != len(datasets) or np.any(w < 0) or w.sum() <= 0:
+            raise InputError(f"dataset weights {list(w)} must be non-negative, one per dataset, not all zero")
+        self.weights = w / w.sum()
+        ranges = frame_range if isinstance(frame_range, (list, tuple)) else [frame_range] * len(datasets)
+        self.frame_ranges = [max(1, int(r)) for r in ranges]
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def __len__(self) -> int:
+        return self.samples_per_epoch
+
+    def sample_pair(self, rng: np.random.Generator) -> tuple[TrackDataset, object, int, int]:
+        """(dataset, track, exemplar frame, search frame); both frames visible, ``|i - j| <= frame_range``."""
+        k = int(rng.choice(len(self.datasets), p=self.weights))
+        ds = self.datasets[k]
+        track = ds.tracks[self.usable[k][int(rng.integers(len(self.usable[k])))]]
+        vis = np.flatnonzero(track.visible)
+        i = int(vis[rng.integers(len(vis))])
+        near = vis[np.abs(vis - i) <= self.frame_ranges[k]]
+        near = near[near != i] if len(near) > 1 else near
+        j = int(near[rng.integers(len(near))])
+        return ds, track, i, j
+
+    def __getitem__(self, index: int) -> dict:
+        rng = np.random.default_rng([self.seed, self.epoch, int(index)])
+        ds, track, i, j = self.sample_pair(rng)
+        z_img = ds.read_frame(track, i)
+        x_img = z_img if j == i else ds.read_frame(track, j)
+        sample = self.processing(z_img, track.boxes[i], x_img, track.boxes[j], rng)
+        return {k: torch.from_numpy(np.asarray(v)) for k, v in sample.items()}

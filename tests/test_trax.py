@@ -1,0 +1,325 @@
+"""The TraX server (``python -m edcf_plugin.trax``) driven by vot-trax's own client over pipes.
+
+Every server here is the real tracker with the bundled model, on tiny generated frames (64 x 48 px), one torch
+thread. The target is a textured 12 x 14 block moving 2 px right and 1 px down per frame.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+trax = pytest.importorskip("trax", reason="the [vot] extra (vot-trax) is not installed")
+from trax.client import Client  # noqa: E402
+from trax.image import BufferImage, FileImage, MemoryImage  # noqa: E402
+from trax.region import Polygon, Rectangle  # noqa: E402
+
+from edcf_plugin import trax_server  # noqa: E402
+from edcf_plugin.errors import InputError  # noqa: E402
+
+H, W = 48, 64
+TW, TH = 12, 14
+STARTUP_S = 120          # model load + warm-up on a busy 2-core machine
+EXIT_S = 15              # how long a server may take to leave after the session ends
+
+
+def truth(i: int) -> np.ndarray:
+    """0-based [x, y, w, h] of the target in frame ``i``."""
+    return np.array([8 + 2 * i, 14 + i, TW, TH], dtype=np.float64)
+
+
+def scene(i: int) -> np.ndarray:
+    """BGR frame ``i``: fixed random background, the target at :func:`truth` (i)."""
+    rng = np.random.default_rng(0)
+    image = rng.integers(30, 70, (H, W, 3), dtype=np.uint8)
+    x, y = int(truth(i)[0]), int(truth(i)[1])
+    image[y:y + TH, x:x + TW] = (0, 200, 255)
+    image[y + 4:y + 9, x + 3:x + 8] = (255, 0, 0)
+    return image
+
+
+def memory(image_bgr: np.ndarray) -> MemoryImage:
+    """TraX MEMORY images hold RGB (or gray) rows."""
+    if image_bgr.ndim == 2:
+        return MemoryImage.create(image_bgr)
+    return MemoryImage.create(cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB))
+
+
+def centre_error(box, i: int) -> float:
+    b, t = np.asarray(box, dtype=np.float64), truth(i)
+    return float(np.hypot(*((b[:2] + b[2:] / 2) - (t[:2] + t[2:] / 2))))
+
+
+def server_env(**extra) -> dict:
+    env = dict(os.environ, EDCF_THREADS="1")
+    for key in ("EDCF_VARIANT", "EDCF_WEIGHTS", "EDCF_DEVICE"):
+        env.pop(key, None)
+    env.update(extra)
+    return env
+
+
+class Session:
+    """A server process in a scratch working directory and a plain ``trax.client.Client`` on its pipes."""
+
+    def __init__(self, workdir: Path, **env):
+        self.stderr_path = workdir / "server.stderr"
+        self._stderr = open(self.stderr_path, "wb")
+        self.process = subprocess.Popen([sys.executable, "-m", "edcf_plugin.trax"], cwd=workdir,
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
+                                        env=server_env(**env))
+        self.protocol_log: list = []
+        self.client = Client(stream=(self.process.stdin.fileno(), self.process.stdout.fileno()),
+                             log=self.protocol_log.append)
+
+    def init(self, image, region):
+        objects, _ = self.client.initialize({"color": image}, [(region, {})], {})
+        return self._one(objects)
+
+    def frame(self, image):
+        objects, elapsed = self.client.frame({"color": image}, {}, [])
+        return self._one(objects)
+
+    @staticmethod
+    def _one(objects):
+        assert len(objects) == 1, f"expected exactly one region, got {len(objects)}"
+        region, properties = objects[0]
+        assert region.type == trax.Region.RECTANGLE
+        return np.array(region.bounds(), dtype=np.float64), float(properties["confidence"])
+
+    def wait(self, timeout: float = EXIT_S) -> int:
+        return self.process.wait(timeout)
+
+    def stderr(self) -> str:
+        self._stderr.flush()
+        return self.stderr_path.read_text()
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(EXIT_S)
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        self._stderr.close()
+
+
+@pytest.fixture
+def session(tmp_path):
+    sessions = []
+
+    def start(**env) -> Session:
+        s = Session(tmp_path, **env)
+        sessions.append(s)
+        return s
+
+    yield start
+    for s in sessions:
+        s.close()
+
+
+# ------------------------------------------------------------------------------------------ conversions
+def test_rectangle_and_polygon_regions_become_boxes():
+    assert np.allclose(trax_server.box_from_trax(Rectangle.create(3, 4, 10, 20)), [3, 4, 10, 20])
+    diamond = Polygon.create([(10.0, 4.0), (16.0, 10.0), (10.0, 16.0), (4.0, 10.0)])
+    assert np.allclose(trax_server.box_from_trax(diamond), [4, 4, 12, 12])
+
+
+@pytest.mark.parametrize("region", [Rectangle.create(3, 4, 0, 20), Rectangle.create(3, 4, 10, -1),
+                                    Polygon.create([(5.0, 5.0), (5.0, 9.0), (5.0, 12.0)])],
+                         ids=["zero-width", "negative-height", "collinear-polygon"])
+def test_empty_or_degenerate_regions_are_input_errors(region):
+    with pytest.raises(InputError, match="degenerate"):
+        trax_server.box_from_trax(region)
+
+
+def test_memory_and_buffer_images_arrive_as_bgr():
+    image = scene(0)
+    assert np.array_equal(trax_server.image_from_trax(memory(image)), image)
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    assert np.array_equal(trax_server.image_from_trax(memory(gray)), gray)
+    ok, png = cv2.imencode(".png", image)
+    assert ok
+    assert np.array_equal(trax_server.image_from_trax(BufferImage.create(png.tobytes())), image)
+    with pytest.raises(InputError, match="cannot decode the BUFFER image"):
+        trax_server.image_from_trax(BufferImage.create(b"not an image at all"))
+
+
+# ------------------------------------------------------------------------------------- a whole session
+def test_client_drives_server_through_all_image_and_region_kinds(session, tmp_path):
+    s = session()
+    assert s.client.tracker_name == "EDCF"
+    assert set(s.client.image_formats) >= {"path", "memory", "buffer"}
+    assert set(s.client.region_formats) >= {"rectangle", "polygon"}
+
+    # Rectangle init on a MEMORY image, then MEMORY frames.
+    box, confidence = s.init(memory(scene(0)), Rectangle.create(*truth(0)))
+    assert np.allclose(box, truth(0), atol=1e-3) and confidence == 1.0
+    for i in range(1, 4):
+        box, confidence = s.frame(memory(scene(i)))
+        assert centre_error(box, i) < 3.0, (i, box)
+        assert np.isfinite(confidence)
+
+    # Re-initialisation in the same process with a POLYGON on a PATH image; PATH frames (one grayscale PNG).
+    paths = {}
+    for i in range(5, 9):
+        paths[i] = tmp_path / f"frame{i}.jpg"
+        cv2.imwrite(str(paths[i]), scene(i), [cv2.IMWRITE_JPEG_QUALITY, 95])
+    paths[8] = tmp_path / "frame8_gray.png"
+    cv2.imwrite(str(paths[8]), cv2.cvtColor(scene(8), cv2.COLOR_BGR2GRAY))
+    x, y, w, h = truth(5)
+    diamond = Polygon.create([(x + w / 2, y), (x + w, y + h / 2), (x + w / 2, y + h), (x, y + h / 2)])
+    box, _ = s.init(FileImage.create(str(paths[5])), diamond)
+    assert np.allclose(box, truth(5), atol=1e-3)
+    for i in range(6, 9):
+        box, _ = s.frame(FileImage.create(str(paths[i])))
+        assert centre_error(box, i) < 3.0, (i, box)
+
+    # An encoded BUFFER frame and a grayscale MEMORY frame.
+    ok, png = cv2.imencode(".png", scene(9))
+    box, _ = s.frame(BufferImage.create(png.tobytes()))
+    assert centre_error(box, 9) < 3.0, box
+    box, _ = s.frame(memory(cv2.cvtColor(scene(10), cv2.COLOR_BGR2GRAY)))
+    assert centre_error(box, 10) < 3.5, box
+
+    # A sequence run backwards (as multistart does from a backward anchor): init at 10, frames 9, 8, 7.
+    s.init(memory(scene(10)), Rectangle.create(*truth(10)))
+    for i in (9, 8, 7):
+        box, _ = s.frame(memory(scene(i)))
+        assert centre_error(box, i) < 3.0, (i, box)
+
+    s.client.quit()
+    assert s.wait() == 0
+    assert "QUIT" in s.stderr()
+
+
+# ------------------------------------------------------------------------------------------- bad input
+def _expect_session_refused(s: Session, action, reason: str) -> None:
+    with pytest.raises(trax.TraxException, match=reason):
+        action()
+    assert s.wait() == 2
+    errors = [line for line in s.stderr().splitlines() if line.startswith("edcf-trax: error:")]
+    assert len(errors) == 1 and reason in errors[0], s.stderr()
+    assert "Traceback" not in s.stderr()
+
+
+def test_missing_image_path_on_initialize(session, tmp_path):
+    s = session()
+    missing = tmp_path / "no_such_frame.jpg"
+    _expect_session_refused(s, lambda: s.init(FileImage.create(str(missing)), Rectangle.create(*truth(0))),
+                            "image not found")
+
+
+def test_missing_and_corrupt_image_path_on_frame(session, tmp_path):
+    s = session()
+    s.init(memory(scene(0)), Rectangle.create(*truth(0)))
+    corrupt = tmp_path / "corrupt.jpg"
+    corrupt.write_bytes(b"\xff\xd8 this is not a JPEG")
+    _expect_session_refused(s, lambda: s.frame(FileImage.create(str(corrupt))), "cannot decode image")
+
+
+def test_degenerate_initial_region(session):
+    s = session()
+    _expect_session_refused(s, lambda: s.init(memory(scene(0)), Rectangle.create(10, 10, 0, 0)), "degenerate")
+
+
+def test_client_that_closes_its_pipes_mid_sequence(session):
+    s = session()
+    s.init(memory(scene(0)), Rectangle.create(*truth(0)))
+    s.frame(memory(scene(1)))
+    s.process.stdin.close()                   # the client goes away without QUIT
+    s.process.stdout.close()
+    assert s.wait() == 1
+    assert "connection to the client lost" in s.stderr()
+
+
+def _state(pid: int) -> str:
+    """Process state letter from /proc, or '' when the process no longer exists."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return ""
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_killed_client_leaves_no_running_server(tmp_path):
+    """A client process killed while it streams frames: its server must end by itself, not hang on."""
+    frame_path = tmp_path / "f.png"
+    cv2.imwrite(str(frame_path), scene(0))
+    client_code = textwrap.dedent(f"""
+        import subprocess, sys
+        from trax.client import Client
+        from trax.image import FileImage
+        from trax.region import Rectangle
+        server = subprocess.Popen([sys.executable, "-m", "edcf_plugin.trax"], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=open({str(tmp_path / 'server.stderr')!r}, "wb"))
+        print(server.pid, flush=True)
+        client = Client(stream=(server.stdin.fileno(), server.stdout.fileno()), log=lambda m: None)
+        image = {{"color": FileImage.create({str(frame_path)!r})}}
+        client.initialize(image, [(Rectangle.create(8, 14, 12, 14), {{}})], {{}})
+        print("tracking", flush=True)
+        while True:
+            client.frame(image, {{}}, [])
+    """)
+    client = subprocess.Popen([sys.executable, "-c", client_code], stdout=subprocess.PIPE, text=True,
+                              env=server_env(), cwd=tmp_path)
+    try:
+        server_pid = int(client.stdout.readline())
+        assert client.stdout.readline().strip() == "tracking"
+        time.sleep(0.5)                                  # a few frames in flight
+        client.send_signal(signal.SIGKILL)
+        client.wait(EXIT_S)
+        deadline = time.monotonic() + EXIT_S
+        while _state(server_pid) not in ("", "Z") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        state = _state(server_pid)
+        if state not in ("", "Z"):                       # clean up before failing
+            os.kill(server_pid, signal.SIGKILL)
+        assert state in ("", "Z"), f"server {server_pid} still running (state {state}) after its client died"
+        assert "connection to the client lost" in (tmp_path / "server.stderr").read_text()
+    finally:
+        if client.poll() is None:
+            client.kill()
+            client.wait()
+        client.stdout.close()
+
+
+@pytest.mark.parametrize("env, reason", [
+    ({"EDCF_VARIANT": "NoSuchTracker"}, "unknown variant"),
+    ({"EDCF_THREADS": "zero"}, "thread count"),
+    ({"EDCF_WEIGHTS": "relative/missing.pth"}, "absolute path"),
+], ids=["variant", "threads", "weights"])
+def test_bad_settings_fail_before_the_handshake(tmp_path, env, reason):
+    done = subprocess.run([sys.executable, "-m", "edcf_plugin.trax"], cwd=tmp_path, env=server_env(**env),
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=STARTUP_S)
+    assert done.returncode == 2
+    assert done.stdout == ""                             # nothing on the protocol stream
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("edcf-trax: error:") and reason in lines[0], done.stderr
+
+
+def test_variant_from_environment_and_registry_alias(session):
+    s = session(EDCF_VARIANT="CACFNet_plus")
+    assert s.client.tracker_name == "CACFNet+"
+    box, _ = s.init(memory(scene(0)), Rectangle.create(*truth(0)))
+    box, _ = s.frame(memory(scene(1)))
+    assert centre_error(box, 1) < 4.0, box
+    s.client.quit()
+    assert s.wait() == 0
+    assert "CACFNet+ ready on cpu" in s.stderr()
+
+
+def test_console_script_is_installed():
+    script = Path(sys.executable).with_name("edcf-trax")
+    assert script.is_file(), "edcf-trax console script missing: reinstall with `pip install -e .[vot]`"
+    done = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=STARTUP_S)
+    assert done.returncode == 0 and "TraX server" in done.stdout
