@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from . import metrics as M
-from .errors import ConfigError, InputError
+from .errors import ConfigError, EDCFError, InputError
 from .pysot_datasets import (PROTOCOLS, Dataset, Video, default_protocol, load_dataset, read_trajectory,
                              result_files, result_layout, vot_run_files)
 
@@ -210,8 +210,11 @@ def markdown_table(report: dict) -> str:
 
 
 def _figure():
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    try:  # the Agg canvas directly: no pyplot, no global backend state, no display needed
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise EDCFError("the plots of --out need matplotlib: pip install 'edcf-plugin[pysot]'") from None
     fig = Figure(figsize=(6.0, 4.5), dpi=120)
     FigureCanvasAgg(fig)
     return fig, fig.add_subplot(111)
@@ -284,7 +287,7 @@ def evaluate(results: str | Path, dataset: Dataset, protocol: str | None = None,
              trackers: list[str] | None = None, eao_range: tuple[int, int] | None = None,
              layout: str | None = None) -> dict:
     """Score every tracker under ``results`` on ``dataset``; the report dict written as JSON."""
-    protocol = protocol or default_protocol(dataset.name)
+    protocol = protocol or dataset.protocol
     layout = layout or result_layout(dataset.name, protocol)
     if layout == "longterm":
         raise InputError("VOT2018-LT (long-term) results are written but not evaluated by edcf eval "
@@ -347,7 +350,7 @@ def run(args: argparse.Namespace) -> int:
         if not dataset.videos:
             raise InputError(f"no sequence folders under {root}")
     if args.video:
-        dataset = Dataset(dataset.name, dataset.root, [dataset[args.video]], dataset.source)
+        dataset = Dataset(dataset.name, dataset.root, [dataset[args.video]], dataset.source, dataset.protocol)
     report = evaluate(args.results, dataset, protocol, args.trackers,
                       tuple(args.eao_range) if args.eao_range else None)
     table = markdown_table(report)

@@ -35,6 +35,7 @@ polygons with the codes ``[1]`` (initialised), ``[2]`` (failure) and ``[0]`` (sk
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -205,34 +206,38 @@ def otb_summary(pred: np.ndarray, gt: np.ndarray) -> dict[str, float]:
 
 # --------------------------------------------------------------------------------------------- VOT
 
-def _polygon_points(region: Sequence[float]) -> np.ndarray:
-    r = np.asarray(region, dtype=np.float64).reshape(-1)
-    if r.size == 4:
+def _polygon_points(region: Sequence[float]) -> list[tuple[float, float]]:
+    r = [float(v) for v in region]
+    if len(r) == 4:
         x, y, w, h = r
-        return np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
-    if r.size < 6 or r.size % 2:
-        raise ValueError(f"a region needs 4 (x,y,w,h) or an even number >= 6 of values, got {r.size}")
-    return r.reshape(-1, 2)
+        return [(x, y), (x + w, y), (x + w, y + h), (x, y + h)]
+    if len(r) < 6 or len(r) % 2:
+        raise ValueError(f"a region needs 4 (x,y,w,h) or an even number >= 6 of values, got {len(r)}")
+    return list(zip(r[0::2], r[1::2]))
 
 
-def _signed_area(p: np.ndarray) -> float:
-    if len(p) < 3:
+def _signed_area(p: list[tuple[float, float]]) -> float:
+    n = len(p)
+    if n < 3:
         return 0.0
-    x, y = p[:, 0], p[:, 1]
-    return 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y))
+    return 0.5 * sum(p[i][0] * p[(i + 1) % n][1] - p[(i + 1) % n][0] * p[i][1] for i in range(n))
 
 
-def _is_convex(p: np.ndarray) -> bool:
-    d = np.roll(p, -1, axis=0) - p
-    cross = d[:, 0] * np.roll(d[:, 1], -1) - d[:, 1] * np.roll(d[:, 0], -1)
-    return bool(np.all(cross >= -1e-12) or np.all(cross <= 1e-12))
+def _is_convex(p: list[tuple[float, float]]) -> bool:
+    n, pos, neg = len(p), False, False
+    for i in range(n):
+        (ax, ay), (bx, by), (cx, cy) = p[i], p[(i + 1) % n], p[(i + 2) % n]
+        cross = (bx - ax) * (cy - by) - (by - ay) * (cx - bx)
+        pos |= cross > 1e-12
+        neg |= cross < -1e-12
+    return not (pos and neg)
 
 
-def _clip(subject: np.ndarray, clipper: np.ndarray) -> np.ndarray:
+def _clip(subject: list[tuple[float, float]], clipper: list[tuple[float, float]]) -> list[tuple[float, float]]:
     """Sutherland-Hodgman: ``subject`` (any simple polygon) clipped by the convex ``clipper``."""
     if _signed_area(clipper) < 0:
         clipper = clipper[::-1]
-    out = list(map(tuple, subject))
+    out = list(subject)
     n = len(clipper)
     for i in range(n):
         if not out:
@@ -240,28 +245,24 @@ def _clip(subject: np.ndarray, clipper: np.ndarray) -> np.ndarray:
         ax, ay = clipper[i]
         bx, by = clipper[(i + 1) % n]
         ex, ey = bx - ax, by - ay
-
-        def side(p):  # > 0: inside (left of the edge a->b of a counter-clockwise clipper)
-            return ex * (p[1] - ay) - ey * (p[0] - ax)
-
         pts, out = out, []
-        prev = pts[-1]
-        sp = side(prev)
-        for cur in pts:
-            sc = side(cur)
+        px, py = pts[-1]
+        sp = ex * (py - ay) - ey * (px - ax)        # > 0: left of a->b, inside a counter-clockwise clipper
+        for cx, cy in pts:
+            sc = ex * (cy - ay) - ey * (cx - ax)
             if sc >= 0:
                 if sp < 0:
                     t = sp / (sp - sc)
-                    out.append((prev[0] + t * (cur[0] - prev[0]), prev[1] + t * (cur[1] - prev[1])))
-                out.append(cur)
+                    out.append((px + t * (cx - px), py + t * (cy - py)))
+                out.append((cx, cy))
             elif sp >= 0:
                 t = sp / (sp - sc)
-                out.append((prev[0] + t * (cur[0] - prev[0]), prev[1] + t * (cur[1] - prev[1])))
-            prev, sp = cur, sc
-    return np.array(out, dtype=np.float64).reshape(-1, 2)
+                out.append((px + t * (cx - px), py + t * (cy - py)))
+            px, py, sp = cx, cy, sc
+    return out
 
 
-def _intersection_area(a: np.ndarray, b: np.ndarray) -> float:
+def _intersection_area(a: list, b: list) -> float:
     if _is_convex(b):
         return abs(_signed_area(_clip(a, b)))
     if _is_convex(a):
@@ -269,11 +270,11 @@ def _intersection_area(a: np.ndarray, b: np.ndarray) -> float:
     # Neither is convex: signed fan triangulations, 1_A = sum_i s_i 1_Ti, so |A n B| = sum s_i s_j |Ti n Uj|.
     total = 0.0
     for i in range(1, len(a) - 1):
-        ti = a[[0, i, i + 1]]
-        si = np.sign(_signed_area(ti))
+        ti = [a[0], a[i], a[i + 1]]
+        si = math.copysign(1.0, _signed_area(ti)) if _signed_area(ti) else 0.0
         for j in range(1, len(b) - 1):
-            uj = b[[0, j, j + 1]]
-            sj = np.sign(_signed_area(uj))
+            uj = [b[0], b[j], b[j + 1]]
+            sj = math.copysign(1.0, _signed_area(uj)) if _signed_area(uj) else 0.0
             if si and sj:
                 total += si * sj * abs(_signed_area(_clip(ti, uj)))
     return abs(total)
@@ -289,11 +290,11 @@ def region_overlap(a: Sequence[float], b: Sequence[float],
     if len(a) == 1 or len(b) == 1:
         return float("nan")
     pa, pb = _polygon_points(a), _polygon_points(b)
-    if not (np.all(np.isfinite(pa)) and np.all(np.isfinite(pb))):
+    if not all(math.isfinite(v) for pt in pa + pb for v in pt):
         return float("nan")
     if bounds is not None:
-        w, h = bounds
-        frame = np.array([[0.0, 0.0], [w, 0.0], [w, h], [0.0, h]])
+        w, h = float(bounds[0]), float(bounds[1])
+        frame = [(0.0, 0.0), (w, 0.0), (w, h), (0.0, h)]
         pa, pb = _clip(pa, frame), _clip(pb, frame)
     area_a, area_b = abs(_signed_area(pa)), abs(_signed_area(pb))
     if area_a <= 0 or area_b <= 0:

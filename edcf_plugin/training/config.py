@@ -1,0 +1,125 @@
+"""Typed training configuration (one YAML recipe per variant under ``train/configs/``).
+
+Unknown keys are rejected with the list of valid ones; nested sections (``net``, ``processing``,
+``loss_scale``, ``validation``) are checked the same way. The resolved config is stored in every checkpoint.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..config import resolve_variant
+from ..errors import ConfigError
+from ..networks import NetConfig
+from .processing import ProcessingConfig
+
+
+@dataclass
+class ValidationConfig:
+    root: str | None = None              # OTB-style folder with index.json; sequences must be in split 'train'
+    sequences: list = field(default_factory=list)   # held-out train-split sequence names (excluded from training)
+    max_frames: int = 0                  # 0 = whole sequence; else only the first N frames
+    tracker: dict = field(default_factory=dict)     # TrackerConfig overrides for validation tracking
+
+
+@dataclass
+class TrainConfig:
+    variant: str = "EDCF"                # which loss terms (losses.VARIANT_LOSS_WEIGHTS)
+    net: NetConfig = field(default_factory=NetConfig)
+    data: list = field(default_factory=list)       # [{kind, root, weight, frame_range, ...}] (datasets.py)
+    use_synthetic: bool = False          # add procedural synthetic videos (--synthetic)
+    synthetic: dict = field(default_factory=dict)  # SyntheticTracks options (num_tracks, num_frames, size)
+    synthetic_weight: float = 1.0        # sampling weight of the synthetic data next to the others
+    frame_range: int = 100               # max frame distance between exemplar and search (VID: 100)
+    processing: ProcessingConfig = field(default_factory=ProcessingConfig)
+    loss_scale: dict = field(default_factory=lambda: {"high": 1.0, "low": 0.01, "recon": 1.0})
+    cf_lambda1: float = 1e-4             # Eq. 6 lambda_1 in the training CF layer (tracker: cf_lambda1)
+    cf_lambda2: float = 0.1              # Eq. 6 lambda_2
+    epochs: int = 50
+    steps: int = 0                       # total optimiser steps; > 0 overrides epochs
+    samples_per_epoch: int = 2000        # pairs per epoch (over all processes)
+    batch_size: int = 8                  # pairs per step per process
+    lr_start: float = 1e-2               # exponential decay lr_start -> lr_end over the run
+    lr_end: float = 1e-5
+    momentum: float = 0.9
+    weight_decay: float = 5e-4           # R(theta) of Eq. 15
+    adjust_lr_mult: float = 0.0          # lr factor of the Eq. 3 output scale (0: fixed at 1e-3, as SiamFC)
+    grad_clip: float = 10.0              # max gradient norm (0 = off)
+    amp: str = "auto"                    # auto: fp16 on CUDA, off on CPU; bf16: bf16 autocast (CPU/CUDA); off
+    channels_last: bool = False          # channels_last memory format (faster with bf16 on CPU)
+    num_workers: int = 0                 # DataLoader worker processes
+    threads: int = 0                     # torch CPU threads (0 = torch default)
+    seed: int = 0
+    cache_dir: str | None = None         # annotation index cache for large datasets
+    validation: ValidationConfig = field(default_factory=ValidationConfig)
+    log_every: int = 10                  # steps between TensorBoard/log scalars
+
+    def __post_init__(self):
+        self.variant = resolve_variant(self.variant)
+        if self.amp not in ("auto", "bf16", "off"):
+            raise ConfigError(f"amp must be auto, bf16 or off, got {self.amp!r}")
+        if self.batch_size < 1 or self.samples_per_epoch < 1 or self.epochs < 1 or self.steps < 0:
+            raise ConfigError("batch_size, samples_per_epoch and epochs must be >= 1 and steps >= 0")
+        if not (0 < self.lr_end <= self.lr_start):
+            raise ConfigError(f"need 0 < lr_end <= lr_start, got {self.lr_start} -> {self.lr_end}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+_NESTED = {"net": NetConfig, "processing": ProcessingConfig, "validation": ValidationConfig}
+
+
+def _check_keys(cls, data: dict, where: str) -> None:
+    valid = [f.name for f in fields(cls)]
+    unknown = sorted(set(data) - set(valid))
+    if unknown:
+        raise ConfigError(f"unknown {where} key(s) {', '.join(unknown)}; valid keys: {', '.join(valid)}")
+
+
+def config_from_dict(data: dict | None) -> TrainConfig:
+    data = dict(data or {})
+    _check_keys(TrainConfig, data, "training config")
+    for key, cls in _NESTED.items():
+        if key in data:
+            sub = data[key] or {}
+            if not isinstance(sub, dict):
+                raise ConfigError(f"training config section {key!r} must be a mapping")
+            _check_keys(cls, sub, f"'{key}'")
+            try:
+                data[key] = cls(**sub)
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"bad '{key}' section: {exc}") from None
+    if "loss_scale" in data:
+        bad = sorted(set(data["loss_scale"]) - {"high", "low", "recon"})
+        if bad:
+            raise ConfigError(f"unknown loss_scale term(s) {', '.join(bad)}; terms: high, low, recon")
+        data["loss_scale"] = {**{"high": 1.0, "low": 0.01, "recon": 1.0}, **data["loss_scale"]}
+    try:
+        return TrainConfig(**data)
+    except TypeError as exc:
+        raise ConfigError(f"bad training config: {exc}") from None
+
+
+def load_config(path: str | Path | None) -> TrainConfig:
+    if path is None:
+        return TrainConfig()
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"training config not found: {path}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"training config {path} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"training config {path} must hold a mapping")
+    return config_from_dict(data)
+
+
+def replace(cfg: TrainConfig, **changes: Any) -> TrainConfig:
+    d = cfg.to_dict()
+    d.update({k: v for k, v in changes.items() if v is not None})
+    return config_from_dict(d)

@@ -1,0 +1,296 @@
+"""The training loop: SGD on Eq. 15, per-epoch checkpoints, validation, resume, DDP.
+
+Launch one process (``edcf train ...``) or many (``torchrun --nproc_per_node N -m edcf_plugin.training.cli
+...``): under torchrun the actor is wrapped in ``DistributedDataParallel`` (NCCL on CUDA, gloo on CPU), each
+rank reads its share of the pairs through a ``DistributedSampler``, and only rank 0 writes checkpoints, logs
+and TensorBoard scalars. ``batch_size`` is per process.
+
+Checkpoints (``OUT/last.pth`` every epoch, ``OUT/best.pth`` for the best validation AUC, ``OUT/epoch_NNN.pth``
+when ``keep_epochs``) are :func:`edcf_plugin.checkpoint.make_checkpoint` dicts with the optimiser, scheduler,
+step, epoch and metrics added, all loadable with ``torch.load(weights_only=True)`` and directly usable by
+``edcf track --weights``. A non-finite loss stops training with a message and leaves the last good checkpoint.
+"""
+from __future__ import annotations
+
+import errno
+import json
+import math
+import os
+import random
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch.utils.data import DataLoader, DistributedSampler
+from tqdm import tqdm
+
+from ..checkpoint import build_network, git_revision, load_checkpoint, make_checkpoint, save_checkpoint
+from ..config import TrackerConfig
+from ..errors import ConfigError, EDCFError
+from ..networks import EDCFNet
+from ..tracker import resolve_device
+from .config import TrainConfig, config_from_dict
+from .datasets import build_dataset
+from .losses import EDCFActor, loss_weights
+from .processing import PairProcessing
+from .sampler import PairDataset
+from .validation import Validator
+
+
+class TrainingError(EDCFError):
+    """Training had to stop (non-finite loss, no space for a checkpoint, ...)."""
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % (2 ** 32))
+    torch.manual_seed(seed)
+
+
+def _dist_info() -> tuple[int, int, int]:
+    """(rank, world size, local rank) from torchrun's environment (1 process without it)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    return rank, world, local
+
+
+def build_data(cfg: TrainConfig) -> tuple[list, list[float], list[int]]:
+    datasets, weights, ranges = [], [], []
+    exclude = list(cfg.validation.sequences) if cfg.validation.root else []
+    for entry in cfg.data:
+        entry = dict(entry)
+        weights.append(float(entry.get("weight", 1.0)))
+        ranges.append(int(entry.pop("frame_range", cfg.frame_range)))
+        same_root = entry.get("kind") == "otb" and cfg.validation.root and \
+            Path(entry.get("root", "")).resolve() == Path(cfg.validation.root).resolve()
+        datasets.append(build_dataset(entry, cache_dir=cfg.cache_dir, exclude=exclude if same_root else None,
+                                      seed=cfg.seed))
+    if cfg.use_synthetic:
+        datasets.append(build_dataset({"kind": "synthetic", **cfg.synthetic}, seed=cfg.seed))
+        weights.append(cfg.synthetic_weight)
+        ranges.append(cfg.frame_range)
+    return datasets, weights, ranges
+
+
+def _atomic_json(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1))
+    os.replace(tmp, path)
+
+
+def _save(ckpt: dict, path: Path) -> None:
+    try:
+        save_checkpoint(ckpt, path)
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise TrainingError(f"no space left on the device to write checkpoint {path}; the previous "
+                                f"checkpoint is kept (free space and rerun with --resume)") from None
+        raise TrainingError(f"cannot write checkpoint {path}: {exc}") from None
+
+
+def train(cfg: TrainConfig, out_dir: str | Path, device: str = "cpu",
+          resume: str | Path | None = None, keep_epochs: bool = False, progress: bool = True) -> dict:
+    """Run training; returns ``{"step", "epoch", "checkpoint", "metrics"}`` (rank 0's view)."""
+    rank, world, local = _dist_info()
+    distributed = world > 1
+    dev = resolve_device(device)
+    if distributed:
+        if dev.type == "cuda":
+            dev = torch.device("cuda", local)
+            torch.cuda.set_device(dev)
+        if not dist.is_initialized():
+            dist.init_process_group("nccl" if dev.type == "cuda" else "gloo")
+    is_main = rank == 0
+    if cfg.threads > 0:
+        torch.set_num_threads(cfg.threads)
+    out = Path(out_dir)
+    if is_main:
+        out.mkdir(parents=True, exist_ok=True)
+
+    # ---- state: fresh or resumed -------------------------------------------------------------------
+    start_epoch, step, best_auc, history = 0, 0, -1.0, []
+    resume_ckpt = None
+    if resume is not None:
+        resume_ckpt = load_checkpoint(resume)
+        if "optimizer" not in resume_ckpt or "train_config" not in resume_ckpt:
+            raise ConfigError(f"{resume} is not a training checkpoint (no optimizer/train_config): "
+                              f"only checkpoints written by 'edcf train' can be resumed")
+        saved = config_from_dict(resume_ckpt["train_config"])
+        # The saved recipe wins, except for the run length which the command line may extend.
+        cfg = config_from_dict({**saved.to_dict(), "epochs": max(cfg.epochs, saved.epochs),
+                                "steps": max(cfg.steps, saved.steps) if saved.steps else cfg.steps})
+        start_epoch = int(resume_ckpt["epoch"]) + 1
+        step = int(resume_ckpt["step"])
+        best_auc = float(resume_ckpt.get("best_auc", -1.0))
+        history = list(resume_ckpt.get("history", []))
+    seed_everything(cfg.seed + rank)
+
+    net = EDCFNet(cfg.net) if resume_ckpt is None else build_network(resume_ckpt, "cpu")
+    net = net.to(dev).train()
+    autocast_dtype = None
+    if cfg.amp == "bf16":
+        autocast_dtype = torch.bfloat16
+    elif cfg.amp == "auto" and dev.type == "cuda":
+        autocast_dtype = torch.float16
+    if cfg.channels_last:
+        net = net.to(memory_format=torch.channels_last)
+    weights = loss_weights(cfg.variant, cfg.loss_scale)
+    actor = EDCFActor(net, weights, cfg.cf_lambda1, cfg.cf_lambda2, autocast_dtype, cfg.channels_last)
+    model = actor
+    if distributed:
+        model = torch.nn.parallel.DistributedDataParallel(
+            actor, device_ids=[dev.index] if dev.type == "cuda" else None, find_unused_parameters=True)
+
+    # ---- data ---------------------------------------------------------------------------------------
+    datasets, dweights, ranges = build_data(cfg)
+    pairs = PairDataset(datasets, PairProcessing(cfg.processing), cfg.samples_per_epoch, dweights, ranges,
+                        seed=cfg.seed)
+    sampler = DistributedSampler(pairs, num_replicas=world, rank=rank, shuffle=False, drop_last=True) \
+        if distributed else None
+    loader = DataLoader(pairs, batch_size=cfg.batch_size, sampler=sampler, shuffle=False, drop_last=True,
+                        num_workers=cfg.num_workers, pin_memory=dev.type == "cuda",
+                        persistent_workers=cfg.num_workers > 0)
+    steps_per_epoch = len(loader)
+    if steps_per_epoch < 1:
+        raise ConfigError(f"samples_per_epoch {cfg.samples_per_epoch} gives no full batch of {cfg.batch_size} "
+                          f"per process ({world} process(es))")
+    total_steps = cfg.steps if cfg.steps > 0 else cfg.epochs * steps_per_epoch
+    epochs = math.ceil(total_steps / steps_per_epoch)
+
+    # ---- optimiser: SGD momentum 0.9, wd 5e-4, lr exponential lr_start -> lr_end over total_steps --------
+    adjust_w = [net.adjust.weight]
+    others = [p for n, p in net.named_parameters() if n != "adjust.weight"]
+    groups = [{"params": others}]
+    if cfg.adjust_lr_mult > 0:
+        groups.append({"params": adjust_w, "lr": cfg.lr_start * cfg.adjust_lr_mult, "weight_decay": 0.0})
+    else:
+        net.adjust.weight.requires_grad_(False)
+    optimizer = torch.optim.SGD(groups, lr=cfg.lr_start, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    gamma = (cfg.lr_end / cfg.lr_start) ** (1.0 / max(total_steps - 1, 1))
+    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=gamma)
+    scaler = torch.amp.GradScaler("cuda", enabled=autocast_dtype == torch.float16 and dev.type == "cuda")
+    if resume_ckpt is not None:
+        optimizer.load_state_dict(resume_ckpt["optimizer"])
+        scheduler.load_state_dict(resume_ckpt["scheduler"])
+        if resume_ckpt.get("scaler") and scaler.is_enabled():
+            scaler.load_state_dict(resume_ckpt["scaler"])
+
+    validator = None
+    if is_main and cfg.validation.root and cfg.validation.sequences:
+        validator = Validator(cfg.validation.root, list(cfg.validation.sequences), cfg.variant,
+                              cfg.validation.max_frames, cfg.validation.tracker)
+    writer = None
+    if is_main:
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+            writer = SummaryWriter(str(out / "tensorboard"))
+        except ImportError:  # tensorboard is an optional extra ([train])
+            print("[edcf train] tensorboard not installed: scalars go to metrics.jsonl only")
+    log_path = out / "metrics.jsonl"
+    revision = git_revision()
+    tracker_cfg = TrackerConfig.from_dict(dict(cfg.validation.tracker), variant=cfg.variant).to_dict()
+
+    def checkpoint(epoch: int, metrics: dict, extra_meta: dict | None = None) -> dict:
+        meta = {"trained": True, "step": step, "epoch": epoch, "train_config": cfg.to_dict(),
+                "git_revision": revision, "world_size": world, "device": str(dev), **(extra_meta or {})}
+        return make_checkpoint(net, cfg.variant, tracker_cfg, metadata=meta, extra={
+            "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+            "scaler": scaler.state_dict() if scaler.is_enabled() else {},
+            "step": step, "epoch": epoch, "metrics": metrics, "best_auc": best_auc,
+            "history": history, "train_config": cfg.to_dict()})
+
+    result = {"step": step, "epoch": start_epoch - 1, "checkpoint": str(out / "last.pth") if resume else None,
+              "metrics": {}}
+    t_start = time.time()
+    for epoch in range(start_epoch, epochs):
+        if step >= total_steps:
+            break
+        pairs.set_epoch(epoch)
+        if sampler is not None:
+            sampler.set_epoch(epoch)
+        sums: dict[str, float] = {}
+        n_batches = 0
+        bar = tqdm(loader, total=min(steps_per_epoch, total_steps - step), disable=not (is_main and progress),
+                   desc=f"epoch {epoch + 1}/{epochs}", leave=False, dynamic_ncols=True)
+        for batch in bar:
+            if step >= total_steps:
+                break
+            batch = {k: v.to(dev, non_blocking=True) for k, v in batch.items()}
+            loss, stats = model(batch)
+            # every rank must agree on stopping: reduce the loss value (NaN/inf propagate)
+            check = loss.detach().float().reshape(1)
+            if distributed:
+                dist.all_reduce(check)
+            if not torch.isfinite(check).all():
+                last = out / "last.pth"
+                raise TrainingError(f"non-finite loss ({float(check)}) at step {step + 1}, epoch {epoch + 1} "
+                                    f"(terms: {stats}); stopped. Last good checkpoint: "
+                                    f"{last if last.is_file() else 'none yet'}. Lower lr_start or loss_scale.")
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            if cfg.grad_clip > 0:
+                scaler.unscale_(optimizer)
+                gnorm = torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.grad_clip)
+                stats["train/grad_norm"] = float(gnorm)
+            scaler.step(optimizer)
+            scaler.update()
+            stats["lr"] = optimizer.param_groups[0]["lr"]
+            scheduler.step()
+            step += 1
+            n_batches += 1
+            for k, v in stats.items():
+                sums[k] = sums.get(k, 0.0) + v
+            if is_main:
+                bar.set_postfix(loss=f"{stats['loss/total']:.3f}")
+                if step % cfg.log_every == 0 or step == 1:
+                    if writer is not None:
+                        for k, v in stats.items():
+                            writer.add_scalar(k, v, step)
+                    with open(log_path, "a") as fh:
+                        fh.write(json.dumps({"step": step, "epoch": epoch, "time": time.time() - t_start,
+                                             **stats}) + "\n")
+        bar.close()
+        metrics = {k: v / max(n_batches, 1) for k, v in sums.items()}
+        metrics["epoch_time_s"] = time.time() - t_start
+        if validator is not None:
+            t_val = time.time()
+            metrics.update(validator.run(net, dev))
+            metrics["val_time_s"] = time.time() - t_val
+            if writer is not None:
+                for k in ("val/auc", "val/op50", "val/dp20"):
+                    writer.add_scalar(k, metrics[k], step)
+        history.append({"epoch": epoch, "step": step, **metrics})
+        if is_main:
+            improved = validator is not None and metrics["val/auc"] > best_auc
+            if improved:
+                best_auc = metrics["val/auc"]
+            ckpt = checkpoint(epoch, metrics)
+            _save(ckpt, out / "last.pth")
+            if keep_epochs:
+                _save(ckpt, out / f"epoch_{epoch + 1:03d}.pth")
+            if improved:
+                _save(ckpt, out / "best.pth")
+            _atomic_json(out / "history.json", {"git_revision": revision, "train_config": cfg.to_dict(),
+                                                "history": history, "best_val_auc": best_auc})
+            msg = f"[edcf train] epoch {epoch + 1}/{epochs} step {step}/{total_steps} " \
+                  f"loss {metrics.get('loss/total', float('nan')):.4f}"
+            if validator is not None:
+                msg += f" val AUC {metrics['val/auc']:.1f} (best {best_auc:.1f})"
+            print(msg, flush=True)
+            if writer is not None:
+                writer.flush()
+        if distributed:
+            dist.barrier()
+        result = {"step": step, "epoch": epoch, "checkpoint": str(out / "last.pth"), "metrics": metrics}
+    if writer is not None:
+        writer.close()
+    return result
+
+
+def config_summary(cfg: TrainConfig) -> str:
+    d = asdict(cfg)
+    return json.dumps({k: d[k] for k in ("variant", "net", "epochs", "steps", "batch_size", "samples_per_epoch")})

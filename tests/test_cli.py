@@ -1,0 +1,109 @@
+"""`edcf track` / `edcf demo` through the installed console script, as a user runs them."""
+import re
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from edcf_plugin.boxes import iou
+from edcf_plugin.sequences import parse_box_lines
+
+SUMMARY = re.compile(r"^frames=(\d+) fps=([\d.]+) fps_e2e=([\d.]+)( auc=([\d.]+) op50=([\d.]+) dp20=([\d.]+))?$")
+
+
+def edcf(*args, cwd=None, timeout=300):
+    return subprocess.run([sys.executable, "-m", "edcf_plugin.cli", *map(str, args)], capture_output=True,
+                          text=True, cwd=cwd, timeout=timeout)
+
+
+def summary(stdout: str) -> dict:
+    line = stdout.strip().splitlines()[-1]
+    m = SUMMARY.match(line)
+    assert m, f"no summary line in {stdout!r}"
+    keys = ["frames", "fps", "fps_e2e", None, "auc", "op50", "dp20"]
+    return {k: float(v) for k, v in zip(keys, m.groups()) if k and v is not None}
+
+
+def test_track_otb_folder_writes_boxes_and_summary(otb_folder, moving_sequence, tmp_path):
+    out = tmp_path / "boxes.txt"
+    res = edcf("track", otb_folder, "--out", out, "--variant", "EDCF", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    s = summary(res.stdout)
+    frames, gt = moving_sequence
+    assert s["frames"] == len(frames) and s["fps"] > 0 and s["auc"] > 40
+    lines = out.read_text().splitlines()
+    assert len(lines) == len(frames) and all("," in l and " " not in l for l in lines)
+    boxes = np.array([[float(v) for v in l.split(",")] for l in lines])
+    # same (1-based) convention as the input ground truth; first line = the init box
+    np.testing.assert_allclose(boxes[0], parse_box_lines((otb_folder / "groundtruth_rect.txt").read_text())[0])
+    assert np.nanmean(iou(boxes - [1, 1, 0, 0], gt)) > 0.5
+
+
+def test_track_frame_folder_with_init_and_video(otb_folder, moving_sequence, tmp_path):
+    frames, gt = moving_sequence
+    video = tmp_path / "out.mp4"
+    init = ",".join(str(v) for v in gt[0])
+    res = edcf("track", otb_folder / "img", "--init", init, "--video", video, "--show-response",
+               "--variant", "CACFNet", "--out", tmp_path / "b.txt")
+    assert res.returncode == 0, res.stderr
+    s = summary(res.stdout)
+    assert "auc" not in s and s["frames"] == len(frames)
+    cap = cv2.VideoCapture(str(video))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == len(frames)
+    boxes = np.loadtxt(tmp_path / "b.txt", delimiter=",")
+    np.testing.assert_allclose(boxes[0], gt[0])         # 0-based in, 0-based out for a plain folder
+
+
+def test_track_video_file(tmp_path, moving_sequence):
+    frames, gt = moving_sequence
+    path = tmp_path / "in.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25, (frames[0].shape[1], frames[0].shape[0]))
+    for f in frames:
+        writer.write(f)
+    writer.release()
+    res = edcf("track", path, "--init", ",".join(map(str, gt[0])), "--out", tmp_path / "v.txt")
+    assert res.returncode == 0, res.stderr
+    boxes = np.loadtxt(tmp_path / "v.txt", delimiter=",")
+    assert len(boxes) == len(frames) and np.nanmean(iou(boxes, gt)) > 0.5
+
+
+def test_demo_writes_video(tmp_path):
+    res = edcf("demo", "--video", tmp_path / "demo.mp4", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert summary(res.stdout.replace(f"video written to {tmp_path / 'demo.mp4'}", "").strip())["frames"] == 60
+    assert (tmp_path / "demo.mp4").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("make_args,pattern", [
+    (lambda d: ["track", d / "nope"], "sequence not found"),
+    (lambda d: ["track", d, "--init", "1,2,3"], "4 values"),
+    (lambda d: ["track", d, "--init", "1,2,nan,4"], "NaN"),
+    (lambda d: ["track", d, "--init", "900,900,5,5"], "outside"),
+    (lambda d: ["track", d, "--variant", "Nope"], "unknown variant"),
+    (lambda d: ["track", d, "--weights", d / "img" / "00000001.jpg"], "cannot read weights"),
+    (lambda d: ["track", d, "--device", "cuda:7"], "CUDA is not available|cuda"),
+])
+def test_user_errors_are_one_line(otb_folder, make_args, pattern):
+    res = edcf(*make_args(otb_folder))
+    assert res.returncode == 2
+    err = res.stderr.strip().splitlines()
+    assert err and "Traceback" not in res.stderr and re.search(pattern, err[-1]), res.stderr
+
+
+def test_corrupt_and_missing_frames(otb_folder):
+    (otb_folder / "img" / "00000005.jpg").write_bytes(b"garbage")
+    res = edcf("track", otb_folder)
+    assert res.returncode == 2 and "00000005.jpg" in res.stderr and "Traceback" not in res.stderr
+    (otb_folder / "img" / "00000005.jpg").unlink()
+    (otb_folder / "groundtruth_rect.txt").write_text("1,2,x,4\n")
+    res = edcf("track", otb_folder)
+    assert res.returncode == 2 and "line 1" in res.stderr
+
+
+def test_real_bench_sequence(shared_sequences, tmp_path):
+    res = edcf("track", shared_sequences / "Crossing", "--out", tmp_path / "b.txt", timeout=600)
+    assert res.returncode == 0, res.stderr
+    s = summary(res.stdout)
+    assert s["frames"] == 120 and s["auc"] > 40
