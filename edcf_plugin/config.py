@@ -63,6 +63,8 @@ class TrackerConfig:
     cf_sigma: float = 0.1            # Gaussian target sigma as a fraction of the target size (in feature cells)
     cf_lr: float = 0.017             # basic learning rate alpha of Eq. 18
     cf_lr_max: float = 0.1           # upper bound on the dynamic rate alpha_t of Eq. 18
+    cf_update_interval: int = 1       # re-solve the CF every n-th frame (1 = every frame, as the paper)
+    semantic_scales: str = "all"     # "all": semantic response at every scale; "center": one pass (fast)
     # --- robustness ---
     min_target_size: float = 4.0     # smallest allowed box side (pixels)
     max_scale_change: float = 5.0    # box side stays within [1/x, x] times its initial side
@@ -78,6 +80,10 @@ class TrackerConfig:
         object.__setattr__(self, "variant", resolve_variant(self.variant))
         if self.scale_num < 1 or self.scale_num % 2 == 0:
             raise ConfigError(f"scale_num must be a positive odd number, got {self.scale_num}")
+        if self.semantic_scales not in ("all", "center"):
+            raise ConfigError(f"semantic_scales must be 'all' or 'center', got {self.semantic_scales!r}")
+        if self.cf_update_interval < 1:
+            raise ConfigError(f"cf_update_interval must be >= 1, got {self.cf_update_interval}")
         if not 0.0 <= self.cf_weight <= 1.0:
             raise ConfigError(f"cf_weight must lie in [0, 1], got {self.cf_weight}")
 
@@ -123,4 +129,18 @@ class TrackerConfig:
         return asdict(self)
 
 
-__all__ = ["TrackerConfig", "VARIANTS", "VARIANT_BRANCHES", "resolve_variant"]
+#: Named presets: deltas applied over the defaults (``edcf track --preset NAME``).
+PRESETS: dict[str, dict[str, Any]] = {
+    "reference": {},                                    # fp32 eager, the accuracy reference
+    "realtime": {"half_precision": True},               # bf16/fp16 + channels_last, same algorithm
+    "fast": {"half_precision": True, "semantic_scales": "center", "cf_update_interval": 2},
+}
+
+
+def preset(name: str) -> dict[str, Any]:
+    if name not in PRESETS:
+        raise ConfigError(f"unknown preset {name!r}; valid presets: {', '.join(PRESETS)}")
+    return dict(PRESETS[name])
+
+
+__all__ = ["PRESETS", "preset", "TrackerConfig", "VARIANTS", "VARIANT_BRANCHES", "resolve_variant"]

@@ -21,7 +21,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     ns = argparse.Namespace(source=str(DEMO_SEQUENCE), init=None, variant=args.variant, weights=args.weights,
                             config=None, device=args.device, threads=None, out=args.out, video=args.video,
-                            show_response=not args.no_response, fast=False, quiet=True)
+                            show_response=not args.no_response, preset=None, quiet=True)
     code = track_run(ns)
     print(f"video written to {args.video}")
     return code

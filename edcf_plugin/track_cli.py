@@ -17,7 +17,7 @@ import torch
 from tqdm import tqdm
 
 from .boxes import as_box, from_one_based, to_one_based
-from .config import VARIANTS, TrackerConfig
+from .config import PRESETS, VARIANTS, TrackerConfig, preset
 from .errors import InputError
 from .metrics import otb_summary
 from .sequences import Sequence, load_sequence
@@ -34,7 +34,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default=None, help="write one x,y,w,h line per frame here")
     p.add_argument("--video", default=None, help="write an annotated video here (.mp4/.avi)")
     p.add_argument("--show-response", action="store_true", help="overlay the fused response map in --video")
-    p.add_argument("--fast", action="store_true", help="fast preset (bf16/half precision path)")
+    p.add_argument("--preset", default=None, choices=list(PRESETS),
+                   help="named parameter preset: reference (fp32), realtime (bf16), fast (one semantic pass)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -115,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     config = TrackerConfig.from_yaml(args.config) if args.config else None
-    overrides = {"half_precision": True} if args.fast else None
+    overrides = preset(args.preset) if args.preset else None
     tracker = build_tracker(args.variant, args.weights, args.device, config=config, overrides=overrides)
     seq = load_sequence(args.source)
     one_based = seq.groundtruth is not None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import time
 from pathlib import Path
 
 import numpy as np
@@ -95,6 +96,7 @@ class EDCFTracker:
             dtype=torch.float64)
         self._cache: dict = {}
         self.initialized = False
+        self.profile: dict[str, float] | None = None   # set to {} to accumulate per-stage seconds
 
     # -- helpers ---------------------------------------------------------------------------------------
     @property
@@ -114,6 +116,20 @@ class EDCFTracker:
         else:
             t = t.contiguous()
         return t
+
+    @contextlib.contextmanager
+    def _stage(self, name: str):
+        """Accumulate wall time of a tracking stage into ``self.profile`` (when it is a dict)."""
+        if self.profile is None:
+            yield
+            return
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        t0 = time.perf_counter()
+        yield
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        self.profile[name] = self.profile.get(name, 0.0) + time.perf_counter() - t0
 
     def _window(self, h: int, w: int) -> torch.Tensor:
         key = ("win", h, w)
@@ -215,6 +231,7 @@ class EDCFTracker:
         if c.uses_semantic:
             with torch.inference_mode():
                 self.f1_peak = float(torch.sigmoid(self.net.xcorr(self.z_embed, sem1)).max())
+        self._frame = 0
         self.initialized = True
 
     def update(self, image: np.ndarray) -> tuple[np.ndarray, float]:
@@ -229,27 +246,40 @@ class EDCFTracker:
         x_side = context_size(w, h, c.context_amount) * c.search_size / c.exemplar_size
         scales = self._scales.numpy()
         sides = x_side * scales
-        x = self._to_tensor([self._crop(image, cx, cy, s, c.search_size) for s in sides])
-        sem, fine = self._features(x, c.uses_semantic, c.uses_cf)
+        with self._stage("crop"):
+            x = self._to_tensor([self._crop(image, cx, cy, s, c.search_size) for s in sides])
+        # One semantic pass (centre scale) is enough when the CF branch resolves scale (fast preset).
+        center_only = c.semantic_scales == "center" and c.uses_cf and c.uses_semantic
+        with self._stage("encoder"), torch.inference_mode(), self._autocast():
+            sem = fine = None
+            if c.uses_cf:
+                low = self.net.low_level(x)
+                fine = self.net.fine_from_low(low).float()
+                if c.uses_semantic:
+                    mid = c.scale_num // 2
+                    sem = self.net.semantic_from_low(low[mid:mid + 1] if center_only else low).float()
+            else:
+                sem = self.net.embed(x).float()
 
-        responses = []
         f_peak = None
-        if c.uses_cf:
-            hf, wf = fine.shape[-2:]
-            g = torch.fft.fftshift(cf.cf_response(self.w_hat, fine * self._window(hf, wf)), dim=(-2, -1))
-        else:
-            hf = wf = (c.search_size - 11) // FINE_STRIDE + 1
-        if c.uses_semantic:
-            with torch.inference_mode():
-                f = torch.sigmoid(self.net.xcorr(self.z_embed, sem))          # S x 1 x 17 x 17
-            f_peak = f.amax(dim=(1, 2, 3))
-            f_up = self._semantic_on_cf_grid(f, hf, wf)
-        if c.uses_semantic and c.uses_cf:
-            fused = (1.0 - c.cf_weight) * f_up + c.cf_weight * g          # Eq. 16 (weighted)
-        elif c.uses_semantic:
-            fused = f_up
-        else:
-            fused = g
+        with self._stage("cf_response"):
+            if c.uses_cf:
+                hf, wf = fine.shape[-2:]
+                g = torch.fft.fftshift(cf.cf_response(self.w_hat, fine * self._window(hf, wf)), dim=(-2, -1))
+            else:
+                hf = wf = (c.search_size - 11) // FINE_STRIDE + 1
+        with self._stage("fusion"):
+            if c.uses_semantic:
+                with torch.inference_mode():
+                    f = torch.sigmoid(self.net.xcorr(self.z_embed, sem))          # S x 1 x 17 x 17
+                f_peak = f.amax(dim=(1, 2, 3)).expand(c.scale_num)
+                f_up = self._semantic_on_cf_grid(f, hf, wf)
+            if c.uses_semantic and c.uses_cf:
+                fused = (1.0 - c.cf_weight) * f_up + c.cf_weight * g          # Eq. 16 (weighted)
+            elif c.uses_semantic:
+                fused = f_up
+            else:
+                fused = g
         peaks = fused.amax(dim=(1, 2)).double()
         penalty = torch.full_like(peaks, c.scale_penalty)
         penalty[c.scale_num // 2] = 1.0
@@ -275,7 +305,8 @@ class EDCFTracker:
         new_pos = np.clip(new_pos, 0.0, np.array([width, height], dtype=np.float64))
         self.pos, self.size = new_pos, new_size
 
-        if c.uses_cf:
+        self._frame += 1
+        if c.uses_cf and self._frame % c.cf_update_interval == 0:
             # Eq. 17-18: w_t = alpha_t w + (1 - alpha_t) w_{t-1}, alpha_t = alpha f*(x_t) / f*(x_1).
             alpha = c.cf_lr
             if f_peak is not None:
@@ -283,8 +314,9 @@ class EDCFTracker:
             alpha = float(np.clip(alpha, 0.0, c.cf_lr_max))
             if alpha > 0:
                 side = context_size(*new_size, c.context_amount) * c.search_size / c.exemplar_size
-                w_new, _ = self._learn_cf(image, *new_pos, *new_size, side)
-                self.w_hat = alpha * w_new + (1.0 - alpha) * self.w_hat
+                with self._stage("cf_update"):
+                    w_new, _ = self._learn_cf(image, *new_pos, *new_size, side)
+                    self.w_hat = alpha * w_new + (1.0 - alpha) * self.w_hat
         return from_center(new_pos[0], new_pos[1], new_size[0], new_size[1]), score
 
     def warmup(self, size: tuple[int, int] = (240, 320)) -> None:

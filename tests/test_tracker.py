@@ -97,3 +97,16 @@ def test_reinitialisation_starts_over(moving_sequence):
     run(trk, frames[:5], gt[0])
     pred = run(trk, frames[20:30], gt[20])
     assert np.nanmean(iou(pred, gt[20:30])) > 0.5
+
+
+@pytest.mark.parametrize("name", ["realtime", "fast"])
+def test_presets_track_and_profile_stages(name, moving_sequence):
+    from edcf_plugin.config import preset
+
+    frames, gt = moving_sequence
+    trk = build_tracker("EDCF", overrides=preset(name))
+    trk.profile = {}
+    pred = run(trk, frames[:20], gt[0])
+    assert np.nanmean(iou(pred, gt[:20])) > 0.5
+    assert {"crop", "encoder", "cf_response", "fusion", "cf_update"} <= set(trk.profile)
+    assert all(v > 0 for v in trk.profile.values())

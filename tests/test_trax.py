@@ -245,12 +245,30 @@ def test_degenerate_initial_region(session):
     _expect_session_refused(s, lambda: s.init(memory(scene(0)), Rectangle.create(10, 10, 0, 0)), "degenerate")
 
 
-def test_frame_before_initialize(session):
-    s = session()
-    with pytest.raises(trax.TraxException):
-        s.frame(memory(scene(0)))
-    assert s.wait() == 2
-    assert "edcf-trax: error: FRAME received before INITIALIZE" in s.stderr()
+def test_frame_before_initialize(tmp_path):
+    """A client that skips INITIALIZE. The client runs in its own process: after this protocol violation
+    vot-trax 4.0.2's client crashes when its handle is released, so it leaves with os._exit."""
+    code = textwrap.dedent("""
+        import os, subprocess, sys
+        import numpy as np
+        import trax
+        from trax.client import Client
+        from trax.image import MemoryImage
+        server = subprocess.Popen([sys.executable, "-m", "edcf_plugin.trax"], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=open(sys.argv[1], "wb"))
+        client = Client(stream=(server.stdin.fileno(), server.stdout.fileno()), log=lambda message: None)
+        try:
+            client.frame({"color": MemoryImage.create(np.zeros((48, 64, 3), np.uint8))}, {}, [])
+            print("answered", flush=True)
+        except trax.TraxException:
+            print("refused", server.wait(30), flush=True)
+        os._exit(0)
+    """)
+    stderr_path = tmp_path / "server.stderr"
+    done = subprocess.run([sys.executable, "-c", code, str(stderr_path)], cwd=tmp_path, env=server_env(),
+                          capture_output=True, text=True, timeout=STARTUP_S)
+    assert done.stdout.split() == ["refused", "2"], done.stdout + done.stderr
+    assert "edcf-trax: error: FRAME received before INITIALIZE" in stderr_path.read_text()
 
 
 CLIENT_CODE = textwrap.dedent("""

@@ -1,0 +1,143 @@
+"""The training loop: loss goes down, checkpoints round-trip into the tracker, resume, failures, the CLI."""
+import errno
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from edcf_plugin.checkpoint import load_checkpoint
+from edcf_plugin.networks import EDCFNet
+from edcf_plugin.tracker import EDCFTracker
+from edcf_plugin.training import cli, trainer
+from edcf_plugin.training.config import TrainConfig, config_from_dict, load_config
+from edcf_plugin.training.losses import EDCFActor, loss_weights
+from edcf_plugin.training.processing import PairProcessing
+from edcf_plugin.training.sampler import PairDataset
+from edcf_plugin.training.synthetic import SyntheticTracks
+from edcf_plugin.errors import ConfigError
+from train_helpers import TINY_ARGS, TINY_NET
+
+
+def tiny_cfg(**kw) -> TrainConfig:
+    base = {"net": TINY_NET.to_dict(), "use_synthetic": True,
+            "synthetic": {"num_tracks": 6, "num_frames": 20, "size": [120, 160]},
+            "batch_size": 2, "samples_per_epoch": 4, "steps": 4, "num_workers": 0, "log_every": 1}
+    base.update(kw)
+    return config_from_dict(base)
+
+
+def test_short_cpu_run_on_synthetic_lowers_the_loss():
+    torch.manual_seed(0)
+    ds = SyntheticTracks(4, 20, size=(120, 160), seed=0)
+    pairs = PairDataset([ds], PairProcessing(), 4, frame_range=5, seed=0)
+    batch = torch.utils.data.default_collate([pairs[i] for i in range(4)])
+    net = EDCFNet(TINY_NET)
+    actor = EDCFActor(net, loss_weights("EDCF", {"low": 0.01}))
+    net.adjust.weight.requires_grad_(False)
+    opt = torch.optim.SGD([p for p in net.parameters() if p.requires_grad], lr=1e-2, momentum=0.9)
+    losses = []
+    for _ in range(12):
+        loss, _ = actor(batch)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 10.0)
+        opt.step()
+        losses.append(float(loss))
+    assert all(np.isfinite(losses))
+    assert np.mean(losses[-3:]) < 0.9 * np.mean(losses[:3])
+
+
+def test_checkpoint_round_trips_into_the_tracker_and_resume_continues(tmp_path):
+    out = tmp_path / "run"
+    res = trainer.train(tiny_cfg(steps=4), out, device="cpu", progress=False)
+    assert res["step"] == 4 and (out / "last.pth").is_file()
+    ckpt = torch.load(out / "last.pth", map_location="cpu", weights_only=True)
+    assert ckpt["step"] == 4 and ckpt["epoch"] == 1 and ckpt["metadata"]["trained"] is True
+    assert "git_revision" in ckpt["metadata"] and ckpt["train_config"]["steps"] == 4
+    assert ckpt["optimizer"]["state"] and ckpt["scheduler"]["last_epoch"] == 4
+    # round trip: EDCFTracker(weights=...) uses exactly the trained weights
+    tr = EDCFTracker(weights=out / "last.pth", device="cpu")
+    trained = EDCFNet(TINY_NET)
+    trained.load_state_dict({k: v for k, v in ckpt["state_dict"].items()})
+    for k, v in trained.state_dict().items():
+        assert torch.equal(tr.net.state_dict()[k], v), k
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 255, (120, 160, 3), dtype=np.uint8)
+    tr.init(img, [50, 40, 30, 24])
+    box, score = tr.update(img)
+    ref = EDCFTracker(device="cpu", net=trained)
+    ref.init(img, [50, 40, 30, 24])
+    box2, _ = ref.update(img)
+    assert np.allclose(box, box2) and np.isfinite(score)
+    # resume: continues from step 4 to step 6, same lr schedule position, history appended
+    res2 = trainer.train(tiny_cfg(steps=6), out, device="cpu", resume=out / "last.pth", progress=False)
+    assert res2["step"] == 6
+    ck2 = load_checkpoint(out / "last.pth")
+    assert ck2["step"] == 6 and ck2["epoch"] == 2 and len(ck2["history"]) == 3
+    steps = [json.loads(line)["step"] for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [1, 2, 3, 4, 5, 6]
+    lr = [json.loads(line)["lr"] for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert all(a > b for a, b in zip(lr, lr[1:]))                    # one exponential schedule across resume
+
+
+def test_resume_rejects_a_non_training_checkpoint(tmp_path):
+    from edcf_plugin.checkpoint import make_checkpoint, save_checkpoint
+    save_checkpoint(make_checkpoint(EDCFNet(TINY_NET), "EDCF"), tmp_path / "plain.pth")
+    with pytest.raises(ConfigError, match="not a training checkpoint"):
+        trainer.train(tiny_cfg(), tmp_path / "o", resume=tmp_path / "plain.pth", progress=False)
+
+
+def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
+    calls = {"n": 0}
+    forward = EDCFActor.forward
+
+    def poisoned(self, batch):
+        loss, stats = forward(self, batch)
+        calls["n"] += 1
+        return (loss * float("nan") if calls["n"] == 3 else loss), stats
+
+    monkeypatch.setattr(EDCFActor, "forward", poisoned)
+    out = tmp_path / "run"
+    with pytest.raises(trainer.TrainingError, match="non-finite loss .* step 3"):
+        trainer.train(tiny_cfg(steps=6), out, device="cpu", progress=False)
+    assert load_checkpoint(out / "last.pth")["step"] == 2             # epoch 1 (steps 1-2) kept
+
+
+def test_no_space_left_for_a_checkpoint(tmp_path, monkeypatch):
+    def full(*a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(trainer, "save_checkpoint", full)
+    with pytest.raises(trainer.TrainingError, match="no space left"):
+        trainer.train(tiny_cfg(steps=2), tmp_path / "run", device="cpu", progress=False)
+
+
+def test_config_rejects_unknown_keys_and_recipes_load(tmp_path):
+    with pytest.raises(ConfigError, match="valid keys"):
+        config_from_dict({"lr": 1})
+    with pytest.raises(ConfigError, match="'net' key"):
+        config_from_dict({"net": {"depth": 3}})
+    import pathlib
+    recipes = sorted((pathlib.Path(__file__).parents[1] / "train" / "configs").glob("*.yaml"))
+    variants = {load_config(p).variant for p in recipes}
+    assert variants == {"SiamFC", "EDSiam", "CACFNet", "CACFNet+", "EDCF"}
+
+
+def test_cli_synthetic_steps_writes_a_checkpoint(tmp_path, capsys):
+    out = tmp_path / "cli"
+    rc = cli.main(["--synthetic", "--steps", "20", "--device", "cpu", "--out", str(out)] + TINY_ARGS)
+    assert rc == 0
+    ck = load_checkpoint(out / "last.pth")
+    assert ck["step"] == 20 and ck["variant"] == "EDCF"
+    EDCFTracker(weights=out / "last.pth").warmup((96, 128))
+    assert cli.main(["--device", "cpu", "--out", str(out)]) == 2                   # no data
+    assert cli.main(["--synthetic", "--variant", "nope", "--out", str(out)]) == 2   # one-line error
+    assert "unknown variant" in capsys.readouterr().err
+
+
+def test_python_m_train_entry_point(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "train", "--help"], capture_output=True, text=True,
+                          cwd=str(__import__("pathlib").Path(__file__).parents[1]))
+    assert proc.returncode == 0 and "--synthetic" in proc.stdout and "--resume" in proc.stdout

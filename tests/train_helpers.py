@@ -1,0 +1,43 @@
+"""Small shared fixtures for the training tests: a tiny network config and fake datasets on disk."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from edcf_plugin.networks import NetConfig
+
+TINY_NET = NetConfig(width=0.25, embed_channels=32, fine_channels=8, decoder_width=0.25)
+TINY_ARGS = ["--width", "0.25", "--batch-size", "2", "--samples-per-epoch", "4", "--num-workers", "0",
+             "--no-progress"]
+
+
+def frame_with_target(h: int, w: int, box, seed: int = 0) -> np.ndarray:
+    """Noise background with a bright, structured rectangle at the 0-based box."""
+    rng = np.random.default_rng(seed)
+    img = (rng.random((h, w, 3)) * 80).astype(np.uint8)
+    x, y, bw, bh = [int(round(v)) for v in box]
+    img[y:y + bh, x:x + bw] = (40, 200, 240)
+    img[y + bh // 4:y + 3 * bh // 4, x + bw // 4:x + 3 * bw // 4] = (250, 30, 30)
+    return img
+
+
+def make_otb_root(root: Path, frames: int = 6, bad_line: bool = False) -> Path:
+    """An OTB-style root with index.json: seqA, seqB (train), seqC (bench)."""
+    entries = []
+    for name, split in (("seqA", "train"), ("seqB", "train"), ("seqC", "bench")):
+        img = root / name / "img"
+        img.mkdir(parents=True)
+        lines = []
+        for i in range(frames):
+            box = [20 + 2 * i, 15 + i, 24, 18]
+            cv2.imwrite(str(img / f"{i + 1:08d}.jpg"), frame_with_target(96, 128, box, i))
+            lines.append(",".join(str(v + (1 if k < 2 else 0)) for k, v in enumerate(box)))  # 1-based
+        if bad_line and name == "seqA":
+            lines[2] = "garbage,line"
+        (root / name / "groundtruth_rect.txt").write_text("\n".join(lines) + "\n")
+        entries.append({"name": name, "frames": frames, "width": 128, "height": 96, "split": split})
+    (root / "index.json").write_text(json.dumps(entries))
+    return root
