@@ -459,7 +459,7 @@ def expected_average_overlap(sequences: Sequence[VOTSequence], low: int, high: i
                              skipping: int = VOT_SKIP) -> tuple[float, np.ndarray]:
     """EAO: mean of the expected-overlap curve over sequence lengths ``low..high`` (1-based, inclusive).
 
-    Returns ``(eao, curve)``; ``eao`` is NaN when every run is shorter than ``low`` frames.
+    Lengths beyond the longest run are left out of the mean, as in pysot-toolkit. Returns ``(eao, curve)``; ``eao`` is NaN when every run is shorter than ``low`` frames.
     """
     frags, weights = eao_fragments(sequences, skipping)
     curve = expected_overlap_curve(frags, weights)

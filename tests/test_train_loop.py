@@ -18,13 +18,15 @@ from edcf_plugin.training.processing import PairProcessing
 from edcf_plugin.training.sampler import PairDataset
 from edcf_plugin.training.synthetic import SyntheticTracks
 from edcf_plugin.errors import ConfigError
-from train_helpers import TINY_ARGS, TINY_NET
+from train_helpers import TINY_ARGS, TINY_NET, one_thread  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def tiny_cfg(**kw) -> TrainConfig:
     base = {"net": TINY_NET.to_dict(), "use_synthetic": True,
             "synthetic": {"num_tracks": 6, "num_frames": 20, "size": [120, 160]},
-            "batch_size": 2, "samples_per_epoch": 4, "steps": 4, "num_workers": 0, "log_every": 1}
+            "batch_size": 2, "samples_per_epoch": 4, "steps": 4, "num_workers": 0, "log_every": 1, "threads": 1}
     base.update(kw)
     return config_from_dict(base)
 
@@ -32,20 +34,20 @@ def tiny_cfg(**kw) -> TrainConfig:
 def test_short_cpu_run_on_synthetic_lowers_the_loss():
     torch.manual_seed(0)
     ds = SyntheticTracks(4, 20, size=(120, 160), seed=0)
-    pairs = PairDataset([ds], PairProcessing(), 4, frame_range=5, seed=0)
-    batch = torch.utils.data.default_collate([pairs[i] for i in range(4)])
+    pairs = PairDataset([ds], PairProcessing(), 2, frame_range=5, seed=0)
+    batch = torch.utils.data.default_collate([pairs[i] for i in range(2)])
     net = EDCFNet(TINY_NET)
     actor = EDCFActor(net, loss_weights("EDCF", {"low": 0.01}))
     net.adjust.weight.requires_grad_(False)
     opt = torch.optim.SGD([p for p in net.parameters() if p.requires_grad], lr=1e-2, momentum=0.9)
     losses = []
-    for _ in range(12):
+    for _ in range(10):
         loss, _ = actor(batch)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 10.0)
         opt.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
     assert all(np.isfinite(losses))
     assert np.mean(losses[-3:]) < 0.9 * np.mean(losses[:3])
 
@@ -127,7 +129,8 @@ def test_config_rejects_unknown_keys_and_recipes_load(tmp_path):
 
 def test_cli_synthetic_steps_writes_a_checkpoint(tmp_path, capsys):
     out = tmp_path / "cli"
-    rc = cli.main(["--synthetic", "--steps", "20", "--device", "cpu", "--out", str(out)] + TINY_ARGS)
+    rc = cli.main(["--synthetic", "--steps", "20", "--device", "cpu", "--out", str(out), "--data", "synthetic:4"]
+                  + TINY_ARGS)
     assert rc == 0
     ck = load_checkpoint(out / "last.pth")
     assert ck["step"] == 20 and ck["variant"] == "EDCF"

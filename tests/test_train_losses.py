@@ -10,7 +10,9 @@ from edcf_plugin.boxes import context_size, crop_patch
 from edcf_plugin.networks import EDCFNet
 from edcf_plugin.training.losses import EDCFActor, cf_targets, logistic_loss, loss_weights
 from edcf_plugin.training.processing import PairProcessing, ProcessingConfig, logistic_labels
-from train_helpers import TINY_NET, frame_with_target
+from train_helpers import TINY_NET, frame_with_target, one_thread  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 NO_AUG = dict(color_jitter=0.0, grayscale_p=0.0, blur_p=0.0, stretch=0.0, scale_jitter=0.0)
 

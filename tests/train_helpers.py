@@ -6,11 +6,13 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
+import torch
 
 from edcf_plugin.networks import NetConfig
 
 TINY_NET = NetConfig(width=0.25, embed_channels=32, fine_channels=8, decoder_width=0.25)
-TINY_ARGS = ["--width", "0.25", "--batch-size", "2", "--samples-per-epoch", "4", "--num-workers", "0",
+TINY_ARGS = ["--width", "0.25", "--batch-size", "1", "--samples-per-epoch", "10", "--num-workers", "0", "--threads", "1",
              "--no-progress"]
 
 
@@ -41,3 +43,12 @@ def make_otb_root(root: Path, frames: int = 6, bad_line: bool = False) -> Path:
         entries.append({"name": name, "frames": frames, "width": 128, "height": 96, "split": split})
     (root / "index.json").write_text(json.dumps(entries))
     return root
+
+
+@pytest.fixture
+def one_thread():
+    """Tests run beside other jobs on few cores: one torch thread avoids oversubscription (restored after)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -1,0 +1,667 @@
+"""``edcf bench``: accuracy and speed of EDCF (presets and variants) side by side with OpenCV's trackers.
+
+    edcf bench                                        # bench split of ../shared/data/sequences, 3 runs
+    edcf bench --root DATA --split bench --runs 3 --threads 2 --out runs/bench
+    edcf bench SEQ_DIR [SEQ_DIR ...] --trackers EDCF-fast,CSRT --runs 1
+
+Trackers are named ``EDCF-reference``, ``EDCF-realtime``, ``EDCF-fast`` (the presets of
+:data:`edcf_plugin.config.PRESETS`), ``SiamFC``, ``EDSiam``, ``CACFNet``, ``CACFNet+`` (reference preset;
+``VARIANT-PRESET`` picks another) and ``CSRT``, ``KCF``, ``MOSSE``, ``MIL`` (OpenCV; they need the contrib
+build, see :func:`opencv_factory`).
+
+How it is made fair (every point is recorded in ``results.json``):
+
+* each (tracker, run) is its own process (``python -m edcf_plugin.bench --worker``), with the same thread
+  count: ``torch.set_num_threads``, ``cv2.setNumThreads`` and ``OMP/MKL/OPENBLAS_NUM_THREADS``;
+* every tracker gets the same frames and the same initial box, the first ground-truth box (OpenCV's
+  ``cv::Rect`` takes integers, so OpenCV trackers get it rounded);
+* frames are decoded (``cv2.imread``) into memory before a sequence is tracked: *tracker FPS* counts the
+  ``init`` and ``update`` calls only; *end-to-end FPS* adds the decode time of the same frames;
+* a warm-up (init on frame 1 and one update on frame 2 of the first sequence) precedes the timed frames; the
+  time from process start to the end of that update is the *start-up to first tracked frame*;
+* run ``r`` takes the sequences in an order rotated by ``r``, so that trackers with process-global state
+  (OpenCV's MIL draws from a generator that ``cv2.setRNGSeed`` does not reset) show their run-to-run spread;
+* figures are medians over runs; the min-max of the FPS over runs and the load average show the noise.
+
+An OpenCV tracker that reports failure (``ok`` False; OpenCV then returns ``0,0,0,0``) keeps its previous box:
+the one-pass (OPE) protocol has no re-initialisation. Accuracy: :func:`edcf_plugin.metrics.ope_scores` per
+sequence, averaged over sequences (AUC, OP@0.5, DP@20 in percent). FPS: frames over seconds summed over all
+sequences (frame-weighted). Peak RSS: the largest resident set size sampled after each frame while tracking,
+minus the bytes of the pre-decoded frames then held.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence as SequenceType
+
+import numpy as np
+
+from .errors import ConfigError, EDCFError, InputError
+
+#: OpenCV tracker name -> factory attribute path in ``cv2`` (opencv-contrib-python 4.5.1+ / 5.x).
+OPENCV_TRACKERS = {"CSRT": "TrackerCSRT_create", "KCF": "TrackerKCF_create",
+                   "MOSSE": "legacy.TrackerMOSSE_create", "MIL": "TrackerMIL_create"}
+DEFAULT_TRACKERS = ("EDCF-reference", "EDCF-realtime", "EDCF-fast", "SiamFC", "EDSiam", "CACFNet", "CACFNet+",
+                    "CSRT", "KCF", "MOSSE", "MIL")
+#: Per-stage timers of :class:`edcf_plugin.tracker.EDCFTracker` (``tracker.profile``), in tracking order.
+EDCF_STAGES = ("crop", "encoder", "cf_response", "fusion", "cf_update")
+#: Network pieces timed inside those stages (every call: search, CF update and init).
+NET_PIECES = {"low_level": "conv1 (shared)", "fine_from_low": "fine branch", "semantic_from_low": "semantic conv2-5"}
+THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+CONTRIB_FIX = ("OpenCV's CSRT, KCF, MOSSE and MIL need the contrib build; opencv-python and "
+               "opencv-contrib-python(-headless) share the cv2 folder and must not be installed side by side: "
+               "pip uninstall -y opencv-python opencv-contrib-python-headless && "
+               "pip install opencv-contrib-python-headless")
+
+
+def checkout_root() -> Path:
+    """The repository checkout this module runs from (``edcf_plugin/..``)."""
+    return Path(__file__).resolve().parent.parent
+
+
+def default_root() -> Path:
+    """``../shared/data/sequences`` relative to the checkout (the project's development data)."""
+    return checkout_root().parent / "shared" / "data" / "sequences"
+
+
+# ------------------------------------------------------------------------------------------------ trackers
+@dataclass(frozen=True)
+class TrackerSpec:
+    name: str                 # display name (table, plots, result folders)
+    kind: str                 # "edcf" or "opencv"
+    variant: str | None = None
+    preset: str | None = None
+
+
+def parse_tracker(text: str) -> TrackerSpec:
+    """``CSRT`` / ``EDCF-fast`` / ``CACFNet`` / ``SiamFC-realtime`` ... -> :class:`TrackerSpec`."""
+    from .config import PRESETS, VARIANTS, resolve_variant
+
+    t = text.strip()
+    for name in OPENCV_TRACKERS:
+        if t.upper() == name:
+            return TrackerSpec(name, "opencv")
+    base, preset = t, "reference"
+    for p in PRESETS:
+        if t.lower().endswith("-" + p):
+            base, preset = t[:-len(p) - 1], p
+    try:
+        variant = resolve_variant(base)
+    except ConfigError:
+        raise ConfigError(f"unknown tracker {t!r}; valid: {', '.join(VARIANTS)} (optionally -PRESET, presets: "
+                          f"{', '.join(PRESETS)}) and OpenCV's {', '.join(OPENCV_TRACKERS)}") from None
+    name = f"{variant}-{preset}" if variant == "EDCF" or preset != "reference" else variant
+    return TrackerSpec(name, "edcf", variant, preset)
+
+
+def opencv_factory(name: str) -> Callable:
+    """The ``cv2`` factory of an OpenCV tracker; ConfigError with the fix when cv2 lacks the contrib trackers."""
+    import cv2
+
+    obj = cv2
+    for part in OPENCV_TRACKERS[name].split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            raise ConfigError(f"cv2 {cv2.__version__} ({cv2.__file__}) has no {OPENCV_TRACKERS[name]}. "
+                              + CONTRIB_FIX)
+    return obj
+
+
+class OpenCVTracker:
+    """An OpenCV tracker behind the package's ``init(image, box)`` / ``update(image) -> (box, ok)`` interface.
+
+    ``cv::Rect`` is integer, so the initial box is rounded. On a reported failure OpenCV returns ``0,0,0,0``;
+    the previous box is kept instead (one-pass protocol, no re-initialisation).
+    """
+
+    def __init__(self, name: str):
+        self.name = name
+        self._make = opencv_factory(name)
+        self._tracker = None
+        self.box = None
+
+    def init(self, image: np.ndarray, box) -> None:
+        x, y, w, h = (int(round(float(v))) for v in box)
+        rect = (x, y, max(w, 1), max(h, 1))
+        self._tracker = self._make()
+        self._tracker.init(image, rect)
+        self.box = np.asarray(rect, dtype=np.float64)
+
+    def update(self, image: np.ndarray) -> tuple[np.ndarray, bool]:
+        ok, rect = self._tracker.update(image)
+        if ok:
+            self.box = np.asarray(rect, dtype=np.float64)
+        return self.box.copy(), bool(ok)
+
+
+# ----------------------------------------------------------------------------------------- measurement
+def current_rss() -> int | None:
+    """Resident set size of this process in bytes (Linux ``/proc/self/statm``); None where unavailable."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+@dataclass
+class TrackRun:
+    boxes: np.ndarray         # N x 4, internal 0-based
+    seconds: np.ndarray       # N: wall time of init (frame 0) and of each update
+    ok: np.ndarray            # N bools: False where the tracker reported failure
+    rss: np.ndarray           # N: RSS in bytes after each frame (-1 when not sampled or unavailable)
+
+
+def track_frames(tracker, frames: SequenceType[np.ndarray], init_box, *, sample_rss: bool = True) -> TrackRun:
+    """Init on ``frames[0]`` with ``init_box``, update on the rest; time each call (nothing else is timed).
+
+    ``frames`` needs ``len`` and indexing (a list of decoded frames, or a generator object that makes them).
+    The tracker's ``update`` returns ``(box, score)`` (EDCF) or ``(box, ok)`` (:class:`OpenCVTracker`).
+    """
+    n = len(frames)
+    boxes = np.zeros((n, 4))
+    seconds = np.zeros(n)
+    ok = np.ones(n, dtype=bool)
+    rss = np.full(n, -1, dtype=np.int64)
+    clock = time.perf_counter
+    for i in range(n):
+        frame = frames[i]
+        t0 = clock()
+        if i == 0:
+            tracker.init(frame, init_box)
+            box, flag = init_box, True
+        else:
+            box, flag = tracker.update(frame)
+        seconds[i] = clock() - t0
+        boxes[i] = box
+        ok[i] = flag is not False
+        if sample_rss:
+            rss[i] = current_rss() or -1
+    return TrackRun(boxes, seconds, ok, rss)
+
+
+def rss_growth(rss: np.ndarray, warmup: int) -> float:
+    """Relative growth of the RSS after ``warmup`` frames: max(rss[warmup:]) / rss[warmup] - 1."""
+    rss = np.asarray(rss, dtype=np.float64)
+    if warmup >= len(rss) or rss[warmup] <= 0:
+        raise ValueError(f"need RSS samples past frame {warmup}, got {len(rss)}")
+    return float(rss[warmup:].max() / rss[warmup] - 1.0)
+
+
+def _instrument(tracker, sink: dict) -> None:
+    """Time the network pieces of an EDCF tracker (instance attributes wrap the bound methods)."""
+    net = tracker.net
+    for attr in NET_PIECES:
+        fn = getattr(net, attr)
+
+        def timed(*a, _fn=fn, _key=attr, **k):
+            t0 = time.perf_counter()
+            out = _fn(*a, **k)
+            sink[_key] = sink.get(_key, 0.0) + time.perf_counter() - t0
+            return out
+        object.__setattr__(net, attr, timed)
+
+
+# ----------------------------------------------------------------------------------------------- worker
+def _decode(paths: list[str]) -> tuple[list[np.ndarray], float]:
+    from .sequences import read_image
+
+    t0 = time.perf_counter()
+    frames = [read_image(p) for p in paths]
+    return frames, time.perf_counter() - t0
+
+
+def worker(spec: dict) -> dict:
+    """One tracker in this process over every sequence of ``spec`` (see :func:`run_job`); returns the raw result."""
+    spawn = float(spec["spawn_time"])
+    import cv2
+
+    cv2.setNumThreads(int(spec["threads"]))
+    kind = spec["kind"]
+    net_times: dict[str, float] = {}
+    if kind == "edcf":
+        import torch
+
+        from .config import preset
+        from .tracker import build_tracker
+
+        torch.set_num_threads(int(spec["threads"]))
+        tracker = build_tracker(spec["variant"], spec.get("weights"), spec.get("device", "cpu"),
+                                overrides=preset(spec["preset"]))
+        _instrument(tracker, net_times)
+    else:
+        tracker = OpenCVTracker(spec["name"])
+    first = spec["sequences"][0]
+    warm, _ = _decode(first["frames"][:2])
+    tracker.init(warm[0], first["init_box"])
+    tracker.update(warm[-1])
+    startup = time.time() - spawn
+    net_times.clear()
+    out = {"startup_s": startup, "sequences": {}, "threads": {"cv2": cv2.getNumThreads()}}
+    if kind == "edcf":
+        out["threads"]["torch"] = torch.get_num_threads()
+    for seq in spec["sequences"]:
+        frames, decode_s = _decode(seq["frames"])
+        held = sum(f.nbytes for f in frames)
+        if kind == "edcf":
+            tracker.profile = {}
+        run = track_frames(tracker, frames, seq["init_box"])
+        valid = run.rss[run.rss > 0]
+        failed = np.flatnonzero(~run.ok)
+        out["sequences"][seq["name"]] = {
+            "boxes": run.boxes.tolist(), "track_s": float(run.seconds.sum()), "init_s": float(run.seconds[0]),
+            "decode_s": decode_s, "frames": len(frames),
+            "peak_rss_mb": float(valid.max() - held) / 2 ** 20 if len(valid) else None,
+            "failures": int(len(failed)), "first_failure": int(failed[0]) if len(failed) else None,
+            "recovered": bool(len(failed) and run.ok[failed[0]:].any()),
+            "first_update_unchanged": bool(len(frames) > 1 and np.allclose(run.boxes[1], run.boxes[0])),
+            "profile": dict(tracker.profile) if kind == "edcf" else None,
+        }
+        del frames
+    out["net_s"] = dict(net_times)
+    import resource
+    out["ru_maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return out
+
+
+def _worker_main(argv: list[str]) -> int:
+    spec_path, out_path = argv
+    spec = json.loads(Path(spec_path).read_text())
+    result = worker(spec)
+    Path(out_path).write_text(json.dumps(result))
+    return 0
+
+
+def worker_env(threads: int, malloc_tuning: bool) -> dict:
+    env = dict(os.environ)
+    for key in THREAD_ENV:
+        env[key] = str(threads)
+    if malloc_tuning:
+        # glibc otherwise returns large tensor buffers to the OS and re-faults them on every call.
+        env.setdefault("MALLOC_MMAP_THRESHOLD_", str(1 << 30))
+        env.setdefault("MALLOC_TRIM_THRESHOLD_", str(1 << 30))
+    return env
+
+
+def run_job(spec: dict, env: dict, timeout: float, log: Path) -> dict:
+    """Run :func:`worker` in a fresh ``python -m edcf_plugin.bench --worker`` process; returns its result."""
+    with tempfile.TemporaryDirectory(prefix="edcf-bench-") as tmp:
+        spec_path, out_path = Path(tmp) / "spec.json", Path(tmp) / "out.json"
+        with open(log, "ab") as err:
+            spec = dict(spec, spawn_time=time.time())
+            spec_path.write_text(json.dumps(spec))
+            try:
+                proc = subprocess.run([sys.executable, "-m", "edcf_plugin.bench", "--worker", str(spec_path),
+                                       str(out_path)], env=env, stdout=err, stderr=err, timeout=timeout)
+            except subprocess.TimeoutExpired:
+                raise EDCFError(f"{spec['name']} did not finish within --timeout {timeout:g} s (log: {log})") \
+                    from None
+        if proc.returncode != 0 or not out_path.is_file():
+            tail = log.read_text(errors="replace").strip().splitlines()[-3:]
+            raise EDCFError(f"{spec['name']} worker failed (exit {proc.returncode}): {' | '.join(tail)} "
+                            f"(log: {log})")
+        return json.loads(out_path.read_text())
+
+
+def trax_startup(variant: str, weights: str | None, threads: int, image: Path, box, env: dict,
+                 log: Path, timeout: float = 300.0) -> dict:
+    """Start ``python -m edcf_plugin.trax`` and time the handshake and the first answer (to INITIALIZE)."""
+    from trax.client import Client
+    from trax.image import FileImage
+    from trax.region import Rectangle
+
+    cmd = [sys.executable, "-m", "edcf_plugin.trax", "--variant", variant, "--threads", str(threads)]
+    if weights:
+        cmd += ["--weights", str(Path(weights).resolve())]
+    with open(log, "ab") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, env=env)
+        try:
+            # vot-trax 4.0.2's Client needs a logger (log=False fails in ctypes): discard the protocol log.
+            client = Client(stream=(proc.stdin.fileno(), proc.stdout.fileno()), timeout=timeout,
+                            log=lambda _message: None)
+            hello = time.perf_counter() - t0
+            client.initialize({"color": FileImage.create(str(image))},
+                              [(Rectangle.create(*[float(v) for v in box]), {})], {})
+            first = time.perf_counter() - t0
+            client.quit()
+            del client
+            proc.wait(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stdin.close()
+            proc.stdout.close()
+    return {"handshake_s": hello, "first_answer_s": first}
+
+
+# ------------------------------------------------------------------------------------------ aggregation
+def score_run(result: dict, groundtruth: dict[str, np.ndarray]):
+    """Scores of one (tracker, run): mean OPE scores over sequences, FPS and per-sequence AUC."""
+    from .metrics import mean_ope_scores, ope_scores
+
+    per_seq, scores = {}, []
+    frames = track_s = decode_s = 0.0
+    for name, gt in groundtruth.items():
+        r = result["sequences"][name]
+        s = ope_scores(np.asarray(r["boxes"]), gt[:r["frames"]])
+        scores.append(s)
+        per_seq[name] = 100.0 * s.auc
+        frames += r["frames"]
+        track_s += r["track_s"]
+        decode_s += r["decode_s"]
+    mean = mean_ope_scores(scores)
+    return {"auc": 100.0 * mean.auc, "op50": 100.0 * mean.op50, "dp20": 100.0 * mean.dp20,
+            "norm_p20": 100.0 * mean.norm_p20, "fps": frames / max(track_s, 1e-12),
+            "fps_e2e": frames / max(track_s + decode_s, 1e-12), "frames": int(frames), "per_sequence_auc": per_seq,
+            "curves": {"success_curve": mean.success.tolist(), "precision_curve": mean.precision.tolist(),
+                       "norm_precision_curve": mean.norm_precision.tolist()}}
+
+
+def _median(values):
+    vals = [v for v in values if v is not None]
+    return float(np.median(vals)) if vals else None
+
+
+def aggregate(name: str, results: list[dict], groundtruth: dict[str, np.ndarray]) -> dict:
+    """Medians over runs, FPS spread, stage breakdown (EDCF), failure statistics and run-to-run determinism."""
+    runs = [score_run(r, groundtruth) for r in results]
+    keys = ("auc", "op50", "dp20", "norm_p20", "fps", "fps_e2e")
+    out = {k: _median([r[k] for r in runs]) for k in keys}
+    out["runs"] = len(runs)
+    out["frames"] = runs[0]["frames"]
+    out["fps_min"] = min(r["fps"] for r in runs)
+    out["fps_max"] = max(r["fps"] for r in runs)
+    out["auc_runs"] = [r["auc"] for r in runs]
+    out["fps_runs"] = [r["fps"] for r in runs]
+    out["startup_s"] = _median([r["startup_s"] for r in results])
+    out["peak_rss_mb"] = _median([max((s["peak_rss_mb"] or 0.0) for s in r["sequences"].values())
+                                  for r in results])
+    out["per_sequence_auc"] = {s: _median([r["per_sequence_auc"][s] for r in runs]) for s in groundtruth}
+    # Curves of the run whose AUC is the median (the plotted line matches the tabled figure).
+    order = sorted(range(len(runs)), key=lambda i: runs[i]["auc"])
+    out.update(runs[order[(len(order) - 1) // 2]]["curves"])
+    first = results[0]["sequences"]
+    out["failures"] = {s: {k: first[s][k] for k in ("failures", "first_failure", "recovered",
+                                                    "first_update_unchanged")} for s in groundtruth}
+    out["identical_across_runs"] = all(
+        np.array_equal(np.asarray(r["sequences"][s]["boxes"]), np.asarray(first[s]["boxes"]))
+        for r in results[1:] for s in groundtruth)
+    if first[next(iter(groundtruth))].get("profile") is not None:
+        out["stages_ms"] = _stage_breakdown(results)
+    return out
+
+
+def _stage_breakdown(results: list[dict]) -> dict:
+    """Median over runs of milliseconds per frame of each stage; ``other`` is the untimed rest of the frame."""
+    per_run = []
+    for r in results:
+        frames = sum(s["frames"] for s in r["sequences"].values())
+        total = sum(s["track_s"] for s in r["sequences"].values())
+        row = {st: 1e3 * sum(s["profile"].get(st, 0.0) for s in r["sequences"].values()) / frames
+               for st in EDCF_STAGES}
+        row["init"] = 1e3 * sum(s["init_s"] for s in r["sequences"].values()) / frames
+        row["total"] = 1e3 * total / frames
+        row["other"] = row["total"] - sum(row[st] for st in (*EDCF_STAGES, "init"))
+        for piece in NET_PIECES:
+            row["net:" + piece] = 1e3 * r["net_s"].get(piece, 0.0) / frames
+        per_run.append(row)
+    return {k: _median([row[k] for row in per_run]) for k in per_run[0]}
+
+
+# --------------------------------------------------------------------------------------------- reports
+def _f(x, d=1) -> str:
+    return "–" if x is None else f"{x:.{d}f}"
+
+
+def markdown_report(report: dict) -> str:
+    trackers = report["trackers"]
+    order = list(trackers)
+    cap = f" (at most {report['max_frames']} per sequence)" if report["max_frames"] else ""
+    lines = [f"Sequences: {len(report['sequences'])} ({report['source']}), {report['frames']} frames{cap}; "
+             f"threads: {report['threads']}; figures: medians over the stated runs.", "",
+             "| tracker | runs | AUC % | OP@0.5 % | DP@20 % | tracker FPS (min–max) | end-to-end FPS | "
+             "start-up s | peak RSS MB |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for t in order:
+        r = trackers[t]
+        lines.append(f"| {t} | {r['runs']} | {_f(r['auc'])} | {_f(r['op50'])} | {_f(r['dp20'])} | "
+                     f"{_f(r['fps'])} ({_f(r['fps_min'])}–{_f(r['fps_max'])}) | {_f(r['fps_e2e'])} | "
+                     f"{_f(r['startup_s'], 2)} | {_f(r['peak_rss_mb'], 0)} |")
+    lines += ["", "Start-up: process start to the end of the first tracked frame (imports, model load, init, one "
+              "update). Peak RSS: while tracking, the pre-decoded frames subtracted."]
+    staged = [t for t in order if "stages_ms" in trackers[t]]
+    if staged:
+        cols = [*EDCF_STAGES, "init", "other", "total"]
+        lines += ["", "EDCF per-stage time, ms per frame (median over runs; init amortised over the frames):", "",
+                  "| tracker | " + " | ".join(cols) + " | " + " | ".join(NET_PIECES.values()) + " |",
+                  "|---|" + "---|" * (len(cols) + len(NET_PIECES))]
+        for t in staged:
+            s = trackers[t]["stages_ms"]
+            lines.append(f"| {t} | " + " | ".join(_f(s[c], 2) for c in cols) + " | "
+                         + " | ".join(_f(s['net:' + p], 2) for p in NET_PIECES) + " |")
+        lines += ["", "Stages nest the network pieces: conv1 and the fine branch run in `encoder` (search) and "
+                  "in `cf_update`/`init` (CF learning); the semantic trunk in `encoder` and `init`."]
+    if report.get("trax_startup"):
+        lines += ["", "TraX server start-up (`python -m edcf_plugin.trax`, median of "
+                  f"{report['trax_startup']['runs']}): handshake {_f(report['trax_startup']['handshake_s'], 2)} s, "
+                  f"first answer (INITIALIZE) {_f(report['trax_startup']['first_answer_s'], 2)} s "
+                  f"({report['trax_startup']['variant']}, reference config)."]
+    lines += ["", "Tracker behaviour (first run): reported failures, first failure frame, recovery:", ""]
+    for t in order:
+        f = trackers[t]["failures"]
+        failed = {s: v for s, v in f.items() if v["failures"]}
+        unchanged = sum(v["first_update_unchanged"] for v in f.values())
+        note = (f"failure reported on {len(failed)}/{len(f)} sequences"
+                + (f" (frames failed: {sum(v['failures'] for v in failed.values())}, recovered on "
+                   f"{sum(v['recovered'] for v in failed.values())})" if failed else "")
+                + f"; first update returned the init box on {unchanged}/{len(f)}; "
+                + ("identical boxes in every run" if trackers[t]["identical_across_runs"]
+                   else "boxes differ between runs"))
+        lines.append(f"- {t}: {note}")
+    lines += ["", "Per-sequence AUC % (median over runs):", "",
+              "| sequence | " + " | ".join(order) + " |", "|---|" + "---|" * len(order)]
+    for s in report["sequences"]:
+        lines.append(f"| {s} | " + " | ".join(_f(trackers[t]['per_sequence_auc'][s]) for t in order) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_plots(report: dict, out: Path) -> list[Path]:
+    """success.png, precision.png, norm_precision.png with ``edcf eval``'s plotting (curves of the median run)."""
+    from .evaluation import plot_ope
+
+    plot_report = {"dataset": report["source_short"],
+                   "trackers": {t: {"overall": r} for t, r in report["trackers"].items()}}
+    return plot_ope(plot_report, out)
+
+
+def machine_info(threads: int, malloc_tuning: bool) -> dict:
+    import cv2
+
+    model = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    from importlib import metadata
+    dists = sorted({d.metadata["Name"] + " " + d.version for d in metadata.distributions()
+                    if (d.metadata["Name"] or "").lower().startswith("opencv")})
+    info = {"cpu": model, "logical_cpus": os.cpu_count(), "platform": platform.platform(),
+            "python": platform.python_version(), "cv2": cv2.__version__, "opencv_distributions": dists,
+            "threads": threads, "malloc_tuning": malloc_tuning}
+    try:
+        import torch
+        info["torch"] = torch.__version__
+    except ImportError:
+        pass
+    return info
+
+
+# ------------------------------------------------------------------------------------------------ CLI
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("sequences", nargs="*", help="OTB-style sequence folders (default: --split of --root)")
+    p.add_argument("--root", default=None,
+                   help="folder of OTB-style sequences with index.json (default: ../shared/data/sequences "
+                        "relative to the checkout)")
+    p.add_argument("--split", default="bench", help="index.json split to run (default: bench)")
+    p.add_argument("--trackers", default=",".join(DEFAULT_TRACKERS),
+                   help="comma-separated: EDCF-reference, EDCF-realtime, EDCF-fast, a variant (SiamFC, EDSiam, "
+                        "CACFNet, CACFNet+; -PRESET optional), CSRT, KCF, MOSSE, MIL (default: all of them)")
+    p.add_argument("--runs", type=int, default=3, help="runs per tracker; figures are medians (default 3)")
+    p.add_argument("--variant-runs", type=int, default=None,
+                   help="runs for the ablation variants SiamFC/EDSiam/CACFNet/CACFNet+ (default: --runs)")
+    p.add_argument("--threads", type=int, default=2, help="CPU threads of every tracker process (default 2)")
+    p.add_argument("--max-frames", type=int, default=0, help="at most this many frames per sequence (0: all)")
+    p.add_argument("--weights", default=None, help="EDCF checkpoint (default: the bundled model)")
+    p.add_argument("--device", default="cpu", help="torch device of the EDCF trackers (default cpu)")
+    p.add_argument("--startup-runs", type=int, default=3,
+                   help="TraX server start-up measurements (needs vot-trax; 0: skip; default 3)")
+    p.add_argument("--no-malloc-tuning", action="store_true",
+                   help="do not raise glibc's MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_ in tracker processes")
+    p.add_argument("--timeout", type=float, default=3600.0, help="seconds allowed per tracker process")
+    p.add_argument("--out", default=None, help="output folder (default: runs/bench/<UTC time>)")
+
+
+def _load_sequences(args) -> tuple[list, str]:
+    from .sequences import list_split, load_sequence
+
+    if args.sequences:
+        folders, source = [Path(s) for s in args.sequences], "given folders"
+    else:
+        root = Path(args.root) if args.root else default_root()
+        if not root.is_dir():
+            raise InputError(f"dataset root not found: {root}" + ("" if args.root else
+                             " (the default is ../shared/data/sequences beside the checkout); pass --root DIR "
+                             "or sequence folders"))
+        folders, source = list_split(root, args.split), f"split {args.split!r} of {root}"
+    seqs = []
+    for folder in folders:
+        seq = load_sequence(folder)
+        if seq.groundtruth is None:
+            raise InputError(f"{folder} has no groundtruth_rect.txt (the benchmark needs ground truth)")
+        if seq.video is not None:
+            raise InputError(f"{folder}: videos are not supported by the benchmark; give frame folders")
+        if args.max_frames:
+            seq.frames = seq.frames[:args.max_frames]
+        if len(seq.frames) < 2:
+            raise InputError(f"{folder} has fewer than 2 frames")
+        seqs.append(seq)
+    names = [s.name for s in seqs]
+    if len(set(names)) != len(names):
+        raise InputError(f"sequence names must be unique, got {names}")
+    return seqs, source
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.runs < 1 or (args.variant_runs is not None and args.variant_runs < 1) or args.threads < 1:
+        raise ConfigError("--runs, --variant-runs and --threads must be positive")
+    specs = [parse_tracker(t) for t in args.trackers.split(",") if t.strip()]
+    if not specs:
+        raise ConfigError("--trackers names no tracker")
+    if len({s.name for s in specs}) != len(specs):
+        raise ConfigError(f"--trackers names a tracker twice: {args.trackers}")
+    for s in specs:
+        if s.kind == "opencv":
+            opencv_factory(s.name)
+    seqs, source = _load_sequences(args)
+    variant_runs = args.variant_runs or args.runs
+    runs_of = {s.name: (args.runs if s.kind == "opencv" or s.variant == "EDCF" else variant_runs) for s in specs}
+    stamp = datetime.datetime.now(datetime.timezone.utc)
+    out = Path(args.out) if args.out else Path("runs") / "bench" / stamp.strftime("%Y%m%dT%H%M%SZ")
+    out.mkdir(parents=True, exist_ok=True)
+    log = out / "workers.log"
+    env = worker_env(args.threads, not args.no_malloc_tuning)
+    gt = {s.name: s.groundtruth[:len(s.frames)] for s in seqs}
+    seq_specs = [{"name": s.name, "frames": [str(p) for p in s.frames], "init_box": s.groundtruth[0].tolist()}
+                 for s in seqs]
+
+    raw: dict[str, list] = {s.name: [] for s in specs}
+    loads = []
+    jobs = [(r, s) for r in range(max(runs_of.values())) for s in specs if r < runs_of[s.name]]
+    t_all = time.perf_counter()
+    for k, (r, s) in enumerate(jobs, 1):
+        loads.append(os.getloadavg()[0])
+        order = seq_specs[r % len(seq_specs):] + seq_specs[:r % len(seq_specs)]
+        spec = {"name": s.name, "kind": s.kind, "variant": s.variant, "preset": s.preset, "weights": args.weights,
+                "device": args.device, "threads": args.threads, "sequences": order}
+        t0 = time.perf_counter()
+        result = run_job(spec, env, args.timeout, log)
+        raw[s.name].append(result)
+        done = result["sequences"].values()
+        fps = sum(q["frames"] for q in done) / max(sum(q["track_s"] for q in done), 1e-12)
+        print(f"[{k}/{len(jobs)}] {s.name} run {r + 1}: {fps:.1f} FPS (tracker), {time.perf_counter() - t0:.0f} s "
+              f"wall, load {loads[-1]:.2f}", flush=True)
+
+    trax_info = None
+    if args.startup_runs > 0 and any(s.kind == "edcf" for s in specs):
+        try:
+            import trax  # noqa: F401
+        except ImportError:
+            print("edcf bench: TraX start-up not measured (vot-trax is not installed: pip install "
+                  "'edcf-plugin[vot]')", file=sys.stderr)
+        else:
+            variant = next(s.variant for s in specs if s.kind == "edcf")
+            meas = [trax_startup(variant, args.weights, args.threads, seqs[0].frames[0], seqs[0].groundtruth[0],
+                                 env, log) for _ in range(args.startup_runs)]
+            trax_info = {"variant": variant, "runs": len(meas),
+                         "handshake_s": _median([m["handshake_s"] for m in meas]),
+                         "first_answer_s": _median([m["first_answer_s"] for m in meas]), "all": meas}
+    loads.append(os.getloadavg()[0])
+
+    from .boxes import to_one_based
+    from .checkpoint import DEFAULT_WEIGHTS, file_sha256, git_revision
+    from .track_cli import write_boxes
+
+    weights = Path(args.weights) if args.weights else DEFAULT_WEIGHTS
+    report = {
+        "command": "edcf bench " + " ".join(sys.argv[2:] if sys.argv[1:2] == ["bench"] else sys.argv[1:]),
+        "date_utc": stamp.isoformat(timespec="seconds"), "wall_s": time.perf_counter() - t_all,
+        "machine": machine_info(args.threads, not args.no_malloc_tuning),
+        "load_average_1min": {"median": _median(loads), "max": max(loads), "samples": loads},
+        "git_revision": git_revision(), "weights": str(weights),
+        "weights_sha256": file_sha256(weights) if weights.is_file() else None,
+        "source": source, "source_short": args.split if not args.sequences else "given sequences",
+        "sequences": [s.name for s in seqs], "frames": int(sum(len(s.frames) for s in seqs)),
+        "max_frames": args.max_frames, "threads": args.threads, "trax_startup": trax_info,
+        "trackers": {s.name: aggregate(s.name, raw[s.name], gt) for s in specs},
+    }
+    report["trackers"] = {k: {**v, "spec": {"kind": s.kind, "variant": s.variant, "preset": s.preset}}
+                          for s in specs for k, v in [(s.name, report["trackers"][s.name])]}
+    table = markdown_report(report)
+    (out / "table.md").write_text(table)
+    for name, results in raw.items():            # boxes as OTB result files (1-based), then out of the JSON
+        for r, result in enumerate(results, 1):
+            for seq, res in result["sequences"].items():
+                write_boxes(out / "boxes" / f"run{r}" / name / f"{seq}.txt",
+                            to_one_based(np.asarray(res.pop("boxes"))))
+    (out / "results.json").write_text(json.dumps({**report, "raw": raw}, indent=1))
+    try:
+        plots = write_plots(report, out)
+    except EDCFError as exc:
+        plots = []
+        print(f"edcf bench: plots skipped: {exc}", file=sys.stderr)
+    print(table)
+    print(f"wrote {out / 'table.md'}, {out / 'results.json'}" + "".join(f", {p}" for p in plots))
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--worker"]:
+        sys.exit(_worker_main(sys.argv[2:]))
+    from .cli import main
+
+    sys.exit(main(["bench", *sys.argv[1:]]))

@@ -1,0 +1,103 @@
+"""OTB one-pass evaluation of trained checkpoints on a split of an OTB-style folder (for training reports).
+
+    python -m train.evaluate --root ../shared/data/sequences --split bench --device cpu \\
+        --model EDCF=edcf_plugin/models/edcf_default.pth --model SiamFC=runs/siamfc/best.pth:SiamFC \\
+        --out results/train_bench.json
+
+``--model LABEL=WEIGHTS[:VARIANT]`` (VARIANT defaults to the checkpoint's). ``--sequences`` picks names
+(held-out ``train`` sequences for choosing tracker settings; ``bench`` only for final figures). Writes per
+sequence and mean AUC / OP@0.5 / DP@20 (percent, sequences weighted equally) with FPS, the tracker config,
+weights hash and git revision.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from edcf_plugin.checkpoint import file_sha256, git_revision, load_checkpoint
+from edcf_plugin.config import TrackerConfig
+from edcf_plugin.errors import EDCFError
+from edcf_plugin.metrics import mean_ope_scores, ope_scores
+from edcf_plugin.sequences import list_split, load_sequence
+from edcf_plugin.tracker import EDCFTracker
+
+
+def evaluate(weights: str, variant: str | None, sequences: list[Path], device: str,
+             overrides: dict | None = None, progress: bool = True) -> dict:
+    ckpt = load_checkpoint(weights)
+    variant = variant or ckpt["variant"]
+    tracker = EDCFTracker(variant=variant, weights=weights, device=device, overrides=overrides)
+    per, rows, frames, seconds = [], {}, 0, 0.0
+    for folder in tqdm(sequences, desc=f"{variant} {Path(weights).name}", disable=not progress, leave=False):
+        seq = load_sequence(folder)
+        gt = seq.groundtruth
+        boxes = []
+        t0 = time.perf_counter()
+        for i, img in enumerate(seq.images()):
+            if i == 0:
+                tracker.init(img, gt[0])
+                boxes.append(gt[0])
+            else:
+                boxes.append(tracker.update(img)[0])
+        seconds += time.perf_counter() - t0
+        frames += len(boxes)
+        s = ope_scores(np.asarray(boxes), gt)
+        per.append(s)
+        rows[seq.name] = s.as_percent()
+    mean = mean_ope_scores(per).as_percent()
+    return {"variant": variant, "weights": str(weights), "weights_sha256": file_sha256(weights),
+            "tracker_config": tracker.config.to_dict(), "mean": mean, "fps": frames / max(seconds, 1e-9),
+            "sequences": rows}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m train.evaluate", description=__doc__.split("\n\n")[0])
+    p.add_argument("--root", required=True, help="OTB-style folder with index.json")
+    p.add_argument("--split", required=True, help="split to evaluate (bench only for final figures)")
+    p.add_argument("--sequences", help="comma-separated subset of the split")
+    p.add_argument("--model", action="append", required=True, metavar="LABEL=WEIGHTS[:VARIANT]")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="TrackerConfig override")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--out", help="JSON file for the results")
+    args = p.parse_args(argv)
+    try:
+        if args.threads:
+            torch.set_num_threads(args.threads)
+        seqs = list_split(args.root, args.split)
+        if args.sequences:
+            names = args.sequences.split(",")
+            seqs = [s for s in seqs if s.name in names]
+        overrides = {}
+        for kv in args.set:
+            k, _, v = kv.partition("=")
+            overrides[k] = type(getattr(TrackerConfig(), k, v))(v) if k in TrackerConfig.keys() else v
+        results = {"split": args.split, "root": str(args.root), "git_revision": git_revision(),
+                   "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "overrides": overrides,
+                   "torch_threads": torch.get_num_threads(), "models": {}}
+        for spec in args.model:
+            label, _, rest = spec.partition("=")
+            weights, _, variant = rest.partition(":")
+            r = evaluate(weights, variant or None, seqs, args.device, overrides)
+            results["models"][label] = r
+            m = r["mean"]
+            print(f"{label:24s} {r['variant']:9s} AUC {m['auc']:5.1f}  OP@0.5 {m['op50']:5.1f}  "
+                  f"DP@20 {m['dp20']:5.1f}  {r['fps']:6.1f} FPS", flush=True)
+            if args.out:
+                Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+                Path(args.out).write_text(json.dumps(results, indent=1))
+    except EDCFError as exc:
+        print(f"evaluate: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
