@@ -136,6 +136,7 @@ class OpenCVTracker:
         self._tracker = self._make()
         self._tracker.init(image, rect)
         self.box = np.asarray(rect, dtype=np.float64)
+        self.init_box = self.box.copy()       # the box it was really given (track_frames records it)
 
     def update(self, image: np.ndarray) -> tuple[np.ndarray, bool]:
         ok, rect = self._tracker.update(image)
@@ -166,7 +167,8 @@ def track_frames(tracker, frames: SequenceType[np.ndarray], init_box, *, sample_
     """Init on ``frames[0]`` with ``init_box``, update on the rest; time each call (nothing else is timed).
 
     ``frames`` needs ``len`` and indexing (a list of decoded frames, or a generator object that makes them).
-    The tracker's ``update`` returns ``(box, score)`` (EDCF) or ``(box, ok)`` (:class:`OpenCVTracker`).
+    The tracker's ``update`` returns ``(box, score)`` (EDCF) or ``(box, ok)`` (:class:`OpenCVTracker`). Frame 0
+    gets the initial box, or the tracker's ``init_box`` attribute when it has one (the rounded box OpenCV got).
     """
     n = len(frames)
     boxes = np.zeros((n, 4))
@@ -179,7 +181,7 @@ def track_frames(tracker, frames: SequenceType[np.ndarray], init_box, *, sample_
         t0 = clock()
         if i == 0:
             tracker.init(frame, init_box)
-            box, flag = init_box, True
+            box, flag = getattr(tracker, "init_box", init_box), True
         else:
             box, flag = tracker.update(frame)
         seconds[i] = clock() - t0
@@ -264,13 +266,17 @@ def worker(spec: dict) -> dict:
             "peak_rss_mb": float(valid.max() - held) / 2 ** 20 if len(valid) else None,
             "failures": int(len(failed)), "first_failure": int(failed[0]) if len(failed) else None,
             "recovered": bool(len(failed) and run.ok[failed[0]:].any()),
-            "first_update_unchanged": bool(len(frames) > 1 and np.allclose(run.boxes[1], run.boxes[0])),
+            "first_update_unchanged": bool(len(frames) > 1 and run.ok[1]
+                                           and np.allclose(run.boxes[1], run.boxes[0])),
             "profile": dict(tracker.profile) if kind == "edcf" else None,
         }
         del frames
     out["net_s"] = dict(net_times)
-    import resource
-    out["ru_maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    try:
+        import resource
+        out["ru_maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0   # Linux: KiB
+    except ImportError:
+        out["ru_maxrss_mb"] = None
     return out
 
 
@@ -395,7 +401,7 @@ def aggregate(name: str, results: list[dict], groundtruth: dict[str, np.ndarray]
     first = results[0]["sequences"]
     out["failures"] = {s: {k: first[s][k] for k in ("failures", "first_failure", "recovered",
                                                     "first_update_unchanged")} for s in groundtruth}
-    out["identical_across_runs"] = all(
+    out["identical_across_runs"] = None if len(results) < 2 else all(
         np.array_equal(np.asarray(r["sequences"][s]["boxes"]), np.asarray(first[s]["boxes"]))
         for r in results[1:] for s in groundtruth)
     if first[next(iter(groundtruth))].get("profile") is not None:
@@ -429,7 +435,11 @@ def markdown_report(report: dict) -> str:
     trackers = report["trackers"]
     order = list(trackers)
     cap = f" (at most {report['max_frames']} per sequence)" if report["max_frames"] else ""
-    lines = [f"Sequences: {len(report['sequences'])} ({report['source']}), {report['frames']} frames{cap}; "
+    m, load = report["machine"], report["load_average_1min"]
+    lines = [f"`{report['command']}` — {report['date_utc']}, {m['cpu']} ({m['logical_cpus']} logical CPUs), "
+             f"torch {m.get('torch', '–')}, cv2 {m['cv2']}; 1-min load average during the run: median "
+             f"{load['median']:.2f}, max {load['max']:.2f}; wall {report['wall_s'] / 60:.1f} min.", "",
+             f"Sequences: {len(report['sequences'])} ({report['source']}), {report['frames']} frames{cap}; "
              f"threads: {report['threads']}; figures: medians over the stated runs.", "",
              "| tracker | runs | AUC % | OP@0.5 % | DP@20 % | tracker FPS (min–max) | end-to-end FPS | "
              "start-up s | peak RSS MB |",
@@ -467,8 +477,8 @@ def markdown_report(report: dict) -> str:
                 + (f" (frames failed: {sum(v['failures'] for v in failed.values())}, recovered on "
                    f"{sum(v['recovered'] for v in failed.values())})" if failed else "")
                 + f"; first update returned the init box on {unchanged}/{len(f)}; "
-                + ("identical boxes in every run" if trackers[t]["identical_across_runs"]
-                   else "boxes differ between runs"))
+                + {None: "one run", True: "identical boxes in every run",
+                   False: "boxes differ between runs"}[trackers[t]["identical_across_runs"]])
         lines.append(f"- {t}: {note}")
     lines += ["", "Per-sequence AUC % (median over runs):", "",
               "| sequence | " + " | ".join(order) + " |", "|---|" + "---|" * len(order)]
@@ -486,6 +496,35 @@ def write_plots(report: dict, out: Path) -> list[Path]:
     return plot_ope(plot_report, out)
 
 
+def opencv_provenance() -> dict:
+    """Installed OpenCV distributions and the one whose ``cv2`` binary is on disk (they share the ``cv2``
+    folder, so the last one installed wins; matched by the binary's size in each distribution's RECORD)."""
+    from importlib import metadata
+
+    import cv2
+
+    folder = Path(cv2.__file__).parent
+    binaries = sorted(folder.glob("cv2*.so")) + sorted(folder.glob("cv2*.pyd"))
+    size = binaries[0].stat().st_size if binaries else None
+    dists, provider = [], None
+    for d in metadata.distributions():
+        name = d.metadata["Name"] or ""
+        if not name.lower().startswith("opencv"):
+            continue
+        dists.append(f"{name} {d.version}")
+        for f in d.files or []:
+            if f.parent.name == "cv2" and f.name.startswith("cv2") and f.size is not None and f.size == size:
+                provider = f"{name} {d.version}"
+    available = []
+    for name in OPENCV_TRACKERS:
+        try:
+            opencv_factory(name)
+            available.append(name)
+        except ConfigError:
+            pass
+    return {"opencv_distributions": sorted(dists), "cv2_binary_from": provider, "opencv_trackers": available}
+
+
 def machine_info(threads: int, malloc_tuning: bool) -> dict:
     import cv2
 
@@ -497,11 +536,8 @@ def machine_info(threads: int, malloc_tuning: bool) -> dict:
                 break
     except OSError:
         pass
-    from importlib import metadata
-    dists = sorted({d.metadata["Name"] + " " + d.version for d in metadata.distributions()
-                    if (d.metadata["Name"] or "").lower().startswith("opencv")})
     info = {"cpu": model, "logical_cpus": os.cpu_count(), "platform": platform.platform(),
-            "python": platform.python_version(), "cv2": cv2.__version__, "opencv_distributions": dists,
+            "python": platform.python_version(), "cv2": cv2.__version__, **opencv_provenance(),
             "threads": threads, "malloc_tuning": malloc_tuning}
     try:
         import torch
@@ -536,6 +572,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default=None, help="output folder (default: runs/bench/<UTC time>)")
 
 
+def command_line(args: argparse.Namespace) -> str:
+    """The ``edcf bench`` command with every option spelled out (defaults included)."""
+    parts = ["edcf", "bench", *args.sequences]
+    for key, value in vars(args).items():
+        if key in ("sequences", "command", "_module") or value is None or value is False:
+            continue
+        parts += [f"--{key.replace('_', '-')}"] + ([] if value is True else [str(value)])
+    return " ".join(parts)
+
+
 def _load_sequences(args) -> tuple[list, str]:
     from .sequences import list_split, load_sequence
 
@@ -553,6 +599,8 @@ def _load_sequences(args) -> tuple[list, str]:
         seq = load_sequence(folder)
         if seq.groundtruth is None:
             raise InputError(f"{folder} has no groundtruth_rect.txt (the benchmark needs ground truth)")
+        if not np.all(np.isfinite(seq.groundtruth[0])) or np.any(seq.groundtruth[0][2:] <= 0):
+            raise InputError(f"{folder}: the first ground-truth box (the initial box) is missing or empty")
         if seq.video is not None:
             raise InputError(f"{folder}: videos are not supported by the benchmark; give frame folders")
         if args.max_frames:
@@ -628,7 +676,7 @@ def run(args: argparse.Namespace) -> int:
 
     weights = Path(args.weights) if args.weights else DEFAULT_WEIGHTS
     report = {
-        "command": "edcf bench " + " ".join(sys.argv[2:] if sys.argv[1:2] == ["bench"] else sys.argv[1:]),
+        "command": command_line(args),
         "date_utc": stamp.isoformat(timespec="seconds"), "wall_s": time.perf_counter() - t_all,
         "machine": machine_info(args.threads, not args.no_malloc_tuning),
         "load_average_1min": {"median": _median(loads), "max": max(loads), "samples": loads},

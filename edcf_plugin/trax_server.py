@@ -12,7 +12,8 @@ this module only converts between TraX and the package conventions (docs/ARCHITE
 
 The model is loaded and warmed up before the server greets the client, because the toolkit times every reply but
 not the start-up. Settings come from arguments or, for ``trackers.ini``, from the environment variables
-``EDCF_VARIANT``, ``EDCF_WEIGHTS``, ``EDCF_DEVICE`` and ``EDCF_THREADS`` (an argument wins over the variable).
+``EDCF_VARIANT``, ``EDCF_WEIGHTS``, ``EDCF_DEVICE``, ``EDCF_THREADS`` and ``EDCF_PRESET`` (an argument wins over
+the variable).
 
 Exit status: 0 after the client's QUIT, 1 when the client went away (closed the pipe or socket), 2 on bad input
 or settings (the reason is written to stderr and, when the session is open, sent to the client with the quit).
@@ -35,6 +36,7 @@ ENV_VARIANT = "EDCF_VARIANT"
 ENV_WEIGHTS = "EDCF_WEIGHTS"
 ENV_DEVICE = "EDCF_DEVICE"
 ENV_THREADS = "EDCF_THREADS"
+ENV_PRESET = "EDCF_PRESET"
 
 PROG = "edcf-trax"
 
@@ -121,13 +123,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"torch device: cpu, cuda, cuda:1, ... (default: ${ENV_DEVICE} or cpu)")
     parser.add_argument("--threads", default=None,
                         help=f"CPU threads for torch (default: ${ENV_THREADS} or torch's default)")
+    parser.add_argument("--preset", default=None,
+                        help=f"tracking preset from edcf_plugin.config.PRESETS, e.g. realtime or fast "
+                             f"(default: ${ENV_PRESET} or the reference settings)")
     parser.add_argument("--no-warmup", action="store_true",
                         help="skip the dummy init+update before the handshake (first reply will be slow)")
 
 
 def resolve_settings(args: argparse.Namespace) -> dict:
     """Arguments first, then environment variables, then defaults; validated, with one-line errors."""
-    from .config import resolve_variant
+    from .config import preset, resolve_variant
     from .errors import ConfigError, WeightsError
 
     variant = resolve_variant(args.variant or os.environ.get(ENV_VARIANT) or "EDCF")
@@ -147,7 +152,10 @@ def resolve_settings(args: argparse.Namespace) -> dict:
             threads = 0
         if threads < 1:
             raise ConfigError(f"thread count must be a positive integer, got {threads_text!r}")
-    return {"variant": variant, "weights": weights, "device": device, "threads": threads}
+    preset_name = args.preset or os.environ.get(ENV_PRESET) or None
+    overrides = preset(preset_name) if preset_name else None
+    return {"variant": variant, "weights": weights, "device": device, "threads": threads,
+            "preset": preset_name, "overrides": overrides}
 
 
 def load_tracker(settings: dict, warmup: bool = True):
@@ -159,11 +167,13 @@ def load_tracker(settings: dict, warmup: bool = True):
     if settings["threads"] is not None:
         torch.set_num_threads(settings["threads"])
     start = time.perf_counter()
-    tracker = build_tracker(variant=settings["variant"], weights=settings["weights"], device=settings["device"])
+    tracker = build_tracker(variant=settings["variant"], weights=settings["weights"], device=settings["device"],
+                            overrides=settings["overrides"])
     if warmup:
         tracker.warmup()
     log(f"{settings['variant']} ready on {settings['device']} in {time.perf_counter() - start:.1f} s "
-        f"(weights: {settings['weights'] or 'bundled default'}, threads: {torch.get_num_threads()})")
+        f"(weights: {settings['weights'] or 'bundled default'}, preset: {settings['preset'] or 'reference'}, "
+        f"threads: {torch.get_num_threads()})")
     return tracker
 
 

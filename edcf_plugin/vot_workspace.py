@@ -21,6 +21,7 @@ import math
 import os
 import re
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Iterable, Optional
 
@@ -147,7 +148,7 @@ def _write_properties(path: Path, values: dict) -> None:
     path.write_text("".join(f"{k}={v}\n" for k, v in sorted(values.items())))
 
 
-def write_otb_sequence(src: Path, dst: Path, link: str, fps: float, anchor_spacing: int,
+def write_otb_sequence(src: Path, dst: Path, link: str, fps: int, anchor_spacing: int,
                        max_frames: Optional[int] = None) -> int:
     """Convert one OTB-style folder into a VOT sequence folder; returns the number of frames."""
     import cv2
@@ -183,14 +184,10 @@ def write_otb_sequence(src: Path, dst: Path, link: str, fps: float, anchor_spaci
         _place(frame, color / f"{i:08d}{extension}", link)
     (dst / "groundtruth.txt").write_text("".join(_format_row(r) + "\n" for r in rows))
     (dst / "anchor.value").write_text("".join(f"{v}\n" for v in anchors(n, anchor_spacing)))
-    _write_properties(dst / "sequence", {"name": src.name, "format": "default", "fps": _fps_text(fps),
+    _write_properties(dst / "sequence", {"name": src.name, "format": "default", "fps": fps,
                                          "channels.color": f"color/%08d{extension}", "channel.default": "color",
                                          "width": width, "height": height, "length": n})
     return n
-
-
-def _fps_text(fps: float) -> str:
-    return str(int(fps)) if float(fps).is_integer() else str(fps)
 
 
 def copy_vot_sequence(src: Path, dst: Path, link: str, anchor_spacing: int) -> int:
@@ -245,28 +242,8 @@ def select_sources(root: Path, split: Optional[str], names: Optional[list]) -> t
 
 
 # --------------------------------------------------------------------------------------------------- build
-def build_workspace(out, sequences, split: Optional[str] = None, names: Optional[list] = None,
-                    stack: str = DEFAULT_STACK, link: str = "copy", fps: float = 30.0, anchor_spacing: int = 50,
-                    max_frames: Optional[int] = None, force: bool = False) -> dict:
-    """Write a complete VOT workspace to ``out``; returns a summary (sequence names and frame counts)."""
-    out = Path(out).expanduser().resolve()
-    root = Path(sequences).expanduser().resolve()
-    if link not in LINK_MODES:
-        raise InputError(f"--link must be one of {', '.join(LINK_MODES)}, got {link!r}")
-    if fps <= 0 or not math.isfinite(fps):
-        raise InputError(f"--fps must be a positive number, got {fps}")
-    if anchor_spacing < 1:
-        raise InputError(f"--anchor-spacing must be at least 1, got {anchor_spacing}")
-    if max_frames is not None and max_frames < 2:
-        raise InputError(f"--max-frames must be at least 2, got {max_frames}")
-    stack_file = resolve_stack(stack)
-    kind, folders = select_sources(root, split, names)
-    if out.exists() and any(out.iterdir()):
-        if not force:
-            raise InputError(f"{out} exists and is not empty (use --force to replace a workspace)")
-        if not (out / "config.yaml").is_file():
-            raise InputError(f"{out} is not empty and is not a VOT workspace (no config.yaml); refusing to delete it")
-        shutil.rmtree(out)
+def _write_workspace(out: Path, root: Path, kind: str, folders: list, stack_file: Path, link: str, fps: int,
+                     anchor_spacing: int, max_frames: Optional[int]) -> dict:
     seq_dir = out / "sequences"
     seq_dir.mkdir(parents=True)
     lengths = {}
@@ -283,6 +260,45 @@ def build_workspace(out, sequences, split: Optional[str] = None, names: Optional
     (out / "config.yaml").write_text(f"# VOT toolkit workspace written by `edcf vot-workspace` from {root}\n"
                                      f"stack: {stack_file.name}\n"
                                      "registry:\n- ./trackers.ini\n")
+    return lengths
+
+
+def build_workspace(out, sequences, split: Optional[str] = None, names: Optional[list] = None,
+                    stack: str = DEFAULT_STACK, link: str = "copy", fps: int = 30, anchor_spacing: int = 50,
+                    max_frames: Optional[int] = None, force: bool = False) -> dict:
+    """Write a complete VOT workspace to ``out``; returns a summary (sequence names and frame counts)."""
+    out = Path(out).expanduser().resolve()
+    root = Path(sequences).expanduser().resolve()
+    if link not in LINK_MODES:
+        raise InputError(f"--link must be one of {', '.join(LINK_MODES)}, got {link!r}")
+    if int(fps) != fps or fps < 1:                # the toolkit reads `fps` as an integer
+        raise InputError(f"--fps must be a positive whole number, got {fps}")
+    fps = int(fps)
+    if anchor_spacing < 1:
+        raise InputError(f"--anchor-spacing must be at least 1, got {anchor_spacing}")
+    if max_frames is not None and max_frames < 2:
+        raise InputError(f"--max-frames must be at least 2, got {max_frames}")
+    stack_file = resolve_stack(stack)
+    kind, folders = select_sources(root, split, names)
+    if out.exists() and any(out.iterdir()):
+        if not force:
+            raise InputError(f"{out} exists and is not empty (use --force to replace a workspace)")
+        if not (out / "config.yaml").is_file():
+            raise InputError(f"{out} is not empty and is not a VOT workspace (no config.yaml); refusing to delete it")
+    # Build next to OUT and move it into place at the end: a failed build leaves nothing half-written.
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(partial, 0o777 & ~umask)            # mkdtemp's 0700 would stay on the finished workspace
+    try:
+        lengths = _write_workspace(partial, root, kind, folders, stack_file, link, fps, anchor_spacing, max_frames)
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(partial, out)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
     return {"workspace": str(out), "stack": stack_file.stem, "source": kind, "sequences": lengths}
 
 
@@ -301,7 +317,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              f"(default: {DEFAULT_STACK}, all four experiments)")
     parser.add_argument("--link", choices=LINK_MODES, default="copy",
                         help="how frames get into the workspace (default: copy; symlink saves space)")
-    parser.add_argument("--fps", type=float, default=30.0,
+    parser.add_argument("--fps", type=int, default=30,
                         help="frame rate written to each sequence; the realtime experiment allows 1/fps s a frame "
                              "(default: 30)")
     parser.add_argument("--anchor-spacing", type=int, default=50,

@@ -74,6 +74,14 @@ def test_checkpoint_round_trips_into_the_tracker_and_resume_continues(tmp_path):
     ref.init(img, [50, 40, 30, 24])
     box2, _ = ref.update(img)
     assert np.allclose(box, box2) and np.isfinite(score)
+    # export: compact (fp16, no decoder, no optimiser) and loadable by the tracker with the same outputs
+    from edcf_plugin.training.export import export_model
+    small = export_model(out / "last.pth", tmp_path / "model.pth")
+    assert small.stat().st_size < 0.5 * (out / "last.pth").stat().st_size
+    ex = EDCFTracker(weights=small, device="cpu")
+    assert not any(k.startswith("decoder.") for k in load_checkpoint(small)["state_dict"])
+    ex.init(img, [50, 40, 30, 24])
+    assert np.abs(ex.update(img)[0] - box2).max() < 2.0                    # fp16 rounding only
     # resume: continues from step 4 to step 6, same lr schedule position, history appended
     res2 = trainer.train(tiny_cfg(steps=6), out, device="cpu", resume=out / "last.pth", progress=False)
     assert res2["step"] == 6

@@ -70,7 +70,7 @@ def follows(box, i: int, gray: bool = False) -> bool:
 
 def server_env(**extra) -> dict:
     env = dict(os.environ, EDCF_THREADS="1")
-    for key in ("EDCF_VARIANT", "EDCF_WEIGHTS", "EDCF_DEVICE"):
+    for key in ("EDCF_VARIANT", "EDCF_WEIGHTS", "EDCF_DEVICE", "EDCF_PRESET"):
         env.pop(key, None)
     env.update(extra)
     return env
@@ -325,7 +325,8 @@ def test_client_that_vanishes_mid_sequence(tmp_path, mode):
     ({"EDCF_VARIANT": "NoSuchTracker"}, "unknown variant"),
     ({"EDCF_THREADS": "zero"}, "thread count"),
     ({"EDCF_WEIGHTS": "relative/missing.pth"}, "absolute path"),
-], ids=["variant", "threads", "weights"])
+    ({"EDCF_PRESET": "turbo"}, "unknown preset"),
+], ids=["variant", "threads", "weights", "preset"])
 def test_bad_settings_fail_before_the_handshake(tmp_path, env, reason):
     done = subprocess.run([sys.executable, "-m", "edcf_plugin.trax"], cwd=tmp_path, env=server_env(**env),
                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=STARTUP_S)
@@ -335,15 +336,15 @@ def test_bad_settings_fail_before_the_handshake(tmp_path, env, reason):
     assert len(lines) == 1 and lines[0].startswith("edcf-trax: error:") and reason in lines[0], done.stderr
 
 
-def test_variant_from_environment_and_registry_alias(session):
-    s = session(EDCF_VARIANT="CACFNet_plus")
+def test_variant_and_preset_from_environment(session):
+    s = session(EDCF_VARIANT="CACFNet_plus", EDCF_PRESET="fast")
     assert s.client.tracker_name == "CACFNet+"
     box, _ = s.init(memory(scene(0)), Rectangle.create(*truth(0)))
     box, _ = s.frame(memory(scene(1)))
     assert follows(box, 1), box
     s.client.quit()
     assert s.wait() == 0
-    assert "CACFNet+ ready on cpu" in s.stderr()
+    assert "CACFNet+ ready on cpu" in s.stderr() and "preset: fast" in s.stderr()
 
 
 def test_console_script_is_installed():

@@ -79,7 +79,7 @@ def otb_root(tmp_path_factory) -> Path:
 def vot(*args: str, cwd: Path) -> str:
     """Run the real `vot` command line (this interpreter), return its output; one torch thread per tracker."""
     env = dict(os.environ, EDCF_THREADS="1")
-    for key in ("EDCF_VARIANT", "EDCF_WEIGHTS", "EDCF_DEVICE", "VOT_REGISTRY"):
+    for key in ("EDCF_VARIANT", "EDCF_WEIGHTS", "EDCF_DEVICE", "EDCF_PRESET", "VOT_REGISTRY"):
         env.pop(key, None)
     done = subprocess.run([sys.executable, "-m", "vot", *args], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=VOT_TIMEOUT_S)
@@ -146,6 +146,8 @@ def build(out: Path, sequences: Path, *extra: str) -> int:
 def test_workspace_from_otb_folders(tmp_path, otb_root):
     out = tmp_path / "ws"
     assert build(out, otb_root, "--split", "bench", "--anchor-spacing", "3") == 0
+    assert build(out, otb_root, "--split", "bench", "--anchor-spacing", "3", "--force") == 0   # replaced
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ws"]
     config = yaml.safe_load((out / "config.yaml").read_text())
     assert config == {"stack": "edcf_vot.yaml", "registry": ["./trackers.ini"]}
     assert (out / "edcf_vot.yaml").read_text() == (vot_workspace.STACK_DIR / "edcf_vot.yaml").read_text()
@@ -216,6 +218,9 @@ def test_workspace_builder_rejects_bad_input(tmp_path, otb_root, case, message):
         build(out, root, *extra)
     if case in ("occupied-out", "force-non-workspace"):
         assert (out / "precious.txt").read_text() == "keep me"
+    else:
+        assert not out.exists()
+    assert not [p.name for p in tmp_path.iterdir() if ".partial-" in p.name]   # nothing half-written left
 
 
 # ---------------------------------------------------------------------------------------- real `vot` runs

@@ -1,0 +1,281 @@
+"""``edcf bench``: tracker names, the timing loop, aggregation over runs, the CLI end to end on generated
+sequences, and memory staying flat over 10,000 frames."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import make_sequence, write_otb_sequence
+from edcf_plugin import bench
+from edcf_plugin.cli import main
+from edcf_plugin.errors import ConfigError
+
+HAS_CONTRIB = hasattr(cv2, "TrackerCSRT_create") and hasattr(cv2, "TrackerKCF_create")
+needs_contrib = pytest.mark.skipif(not HAS_CONTRIB, reason="cv2 lacks the contrib trackers (opencv-contrib-python)")
+
+
+# ----------------------------------------------------------------------------------------------- names
+@pytest.mark.parametrize("text, name, kind, variant, preset", [
+    ("EDCF-reference", "EDCF-reference", "edcf", "EDCF", "reference"),
+    ("EDCF", "EDCF-reference", "edcf", "EDCF", "reference"),
+    ("edcf-fast", "EDCF-fast", "edcf", "EDCF", "fast"),
+    ("CACFNet+", "CACFNet+", "edcf", "CACFNet+", "reference"),
+    ("SiamFC-realtime", "SiamFC-realtime", "edcf", "SiamFC", "realtime"),
+    ("csrt", "CSRT", "opencv", None, None),
+    ("MOSSE", "MOSSE", "opencv", None, None),
+])
+def test_parse_tracker(text, name, kind, variant, preset):
+    assert bench.parse_tracker(text) == bench.TrackerSpec(name, kind, variant, preset)
+
+
+def test_unknown_tracker_lists_the_valid_names():
+    with pytest.raises(ConfigError, match="CSRT.*MIL|valid"):
+        bench.parse_tracker("TLD")
+
+
+def test_default_root_is_beside_the_checkout():
+    root = bench.default_root()
+    assert root == bench.checkout_root().parent / "shared" / "data" / "sequences"
+    assert (bench.checkout_root() / "edcf_plugin" / "bench.py").is_file()
+
+
+def test_opencv_provenance_names_the_installed_distribution_of_the_cv2_binary():
+    info = bench.opencv_provenance()
+    assert info["cv2_binary_from"] is None or info["cv2_binary_from"] in info["opencv_distributions"]
+    assert ("CSRT" in info["opencv_trackers"]) == HAS_CONTRIB
+
+
+# ------------------------------------------------------------------------------------------ timing loop
+class ScriptedTracker:
+    """Returns scripted boxes; reports failure (``ok`` False) on the given frames."""
+
+    def __init__(self, fail_on=()):
+        self.fail_on = set(fail_on)
+        self.i = 0
+
+    def init(self, image, box):
+        self.i = 0
+
+    def update(self, image):
+        self.i += 1
+        return np.array([self.i, 2.0 * self.i, 10, 10]), self.i not in self.fail_on
+
+
+def test_track_frames_records_boxes_failures_and_rss():
+    frames = [np.zeros((8, 8, 3), np.uint8)] * 6
+    run = bench.track_frames(ScriptedTracker(fail_on={3, 4}), frames, np.array([0.0, 0, 10, 10]))
+    assert run.boxes.shape == (6, 4)
+    assert np.allclose(run.boxes[0], [0, 0, 10, 10]) and np.allclose(run.boxes[5], [5, 10, 10, 10])
+    assert run.ok.tolist() == [True, True, True, False, False, True]
+    assert (run.seconds >= 0).all() and len(run.seconds) == 6
+    if bench.current_rss() is not None:
+        assert (run.rss > 0).all()
+
+
+class FailingCV:
+    """Stands in for a cv2 tracker: follows for two updates, then fails (and returns zeros, as OpenCV does)."""
+
+    def __init__(self):
+        self.n = 0
+
+    def init(self, image, rect):
+        self.rect = rect
+
+    def update(self, image):
+        self.n += 1
+        if self.n <= 2:
+            x, y, w, h = self.rect
+            return True, (x + self.n, y, w, h)
+        return False, (0, 0, 0, 0)
+
+
+def test_opencv_wrapper_rounds_the_init_box_and_keeps_the_last_box_on_failure(monkeypatch):
+    monkeypatch.setattr(bench, "opencv_factory", lambda name: FailingCV)
+    t = bench.OpenCVTracker("KCF")
+    t.init(None, [10.4, 20.6, 30.5, 0.2])
+    assert t.box.tolist() == [10, 21, 30, 1]          # integer cv::Rect, at least 1 px
+    assert bench.track_frames(t, [None], [10.4, 20.6, 30.5, 0.2]).boxes[0].tolist() == [10, 21, 30, 1]
+    t.init(None, [10.4, 20.6, 30.5, 0.2])
+    boxes = [t.update(None) for _ in range(4)]
+    assert [ok for _, ok in boxes] == [True, True, False, False]
+    assert boxes[1][0].tolist() == [12, 21, 30, 1]
+    assert boxes[3][0].tolist() == [12, 21, 30, 1]    # not OpenCV's 0,0,0,0
+
+
+def test_missing_contrib_tracker_is_a_config_error_with_the_fix(monkeypatch):
+    monkeypatch.setitem(bench.OPENCV_TRACKERS, "CSRT", "NoSuchTracker_create")
+    with pytest.raises(ConfigError, match="opencv-contrib-python"):
+        bench.opencv_factory("CSRT")
+
+
+# ------------------------------------------------------------------------------------------ aggregation
+def _raw(gt, shift: float, track_s: float, profile=None):
+    boxes = gt.copy()
+    boxes[1:, 0] += shift
+    seq = {"boxes": boxes.tolist(), "track_s": track_s, "init_s": 0.1 * track_s, "decode_s": 0.5, "frames": len(gt),
+           "peak_rss_mb": 100.0, "failures": 0, "first_failure": None, "recovered": False,
+           "first_update_unchanged": False, "profile": profile}
+    return {"startup_s": 1.0, "sequences": {"S": seq}, "net_s": {"low_level": 0.2}}
+
+
+def test_aggregate_takes_medians_over_runs_and_flags_run_to_run_differences():
+    gt = np.tile([[20.0, 20, 10, 10]], (10, 1))
+    prof = {"crop": 0.1, "encoder": 0.3, "cf_response": 0.05, "fusion": 0.05, "cf_update": 0.2}
+    results = [_raw(gt, 0.0, 1.0, prof), _raw(gt, 20.0, 0.5, prof), _raw(gt, 5.0, 2.0, prof)]
+    agg = bench.aggregate("X", results, {"S": gt})
+    assert agg["runs"] == 3
+    assert agg["fps"] == pytest.approx(10.0)            # frames / seconds: 10, 20, 5 -> median 10
+    assert (agg["fps_min"], agg["fps_max"]) == (pytest.approx(5.0), pytest.approx(20.0))
+    assert agg["fps_e2e"] == pytest.approx(10 / 1.5)    # decode time added
+    aucs = sorted(agg["auc_runs"])
+    assert aucs[0] < aucs[1] < aucs[2] and agg["auc"] == pytest.approx(aucs[1])
+    # The plotted curve is the median run's: its mean is the tabled AUC.
+    assert 100 * np.mean(agg["success_curve"]) == pytest.approx(agg["auc"])
+    assert agg["identical_across_runs"] is False
+    assert bench.aggregate("X", results[:1] * 2, {"S": gt})["identical_across_runs"] is True
+    st = agg["stages_ms"]
+    assert st["encoder"] == pytest.approx(30.0, rel=1e-6)      # 0.3 s over 10 frames
+    assert st["total"] == pytest.approx(100.0)                 # median run (1.0 s)
+    assert st["other"] == pytest.approx(st["total"] - sum(st[k] for k in (*bench.EDCF_STAGES, "init")))
+
+
+def test_rss_growth():
+    assert bench.rss_growth(np.array([50, 100, 101, 104, 102]), warmup=1) == pytest.approx(0.04)
+    with pytest.raises(ValueError):
+        bench.rss_growth(np.array([1, 2]), warmup=5)
+
+
+# -------------------------------------------------------------------------------------------- end to end
+@pytest.fixture(scope="module")
+def bench_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bench_root")
+    for name, seed in (("Alpha", 0), ("Beta", 1)):
+        frames, boxes = make_sequence(n=12, size=(120, 160), obj=(30, 24), seed=seed)
+        write_otb_sequence(root / name, frames, boxes)
+    (root / "index.json").write_text(json.dumps([
+        {"name": "Alpha", "split": "bench"}, {"name": "Beta", "split": "bench"}, {"name": "Gamma", "split": "train"}]))
+    return root
+
+
+@needs_contrib
+def test_bench_cli_writes_table_json_plots_and_boxes(bench_root, tmp_path, capsys):
+    out = tmp_path / "out"
+    rc = main(["bench", "--root", str(bench_root), "--split", "bench", "--trackers", "EDCF-fast,CACFNet,CSRT,KCF",
+               "--runs", "2", "--variant-runs", "1", "--threads", "1", "--startup-runs", "0", "--out", str(out)])
+    assert rc == 0
+    report = json.loads((out / "results.json").read_text())
+    assert report["sequences"] == ["Alpha", "Beta"] and report["frames"] == 24 and report["threads"] == 1
+    t = report["trackers"]
+    assert list(t) == ["EDCF-fast", "CACFNet", "CSRT", "KCF"]
+    assert [t[k]["runs"] for k in t] == [2, 1, 2, 2]
+    for name, r in t.items():
+        assert 0 < r["fps"] and 0 < r["fps_e2e"] <= r["fps"] * 1.0001, name
+        assert r["fps_min"] <= r["fps"] <= r["fps_max"]
+        assert 0 <= r["auc"] <= 100 and r["startup_s"] > 0, name
+        assert len(r["success_curve"]) == 21 and len(r["precision_curve"]) == 51
+    # An easy generated scene: EDCF and CSRT follow the target.
+    assert t["EDCF-fast"]["auc"] > 50 and t["CSRT"]["auc"] > 50 and t["EDCF-fast"]["dp20"] > 90
+    assert "stages_ms" in t["EDCF-fast"] and "stages_ms" not in t["CSRT"]
+    st = t["EDCF-fast"]["stages_ms"]
+    assert st["encoder"] > 0 and st["cf_update"] > 0 and st["net:fine_from_low"] > 0
+    assert sum(st[k] for k in bench.EDCF_STAGES) < st["total"]
+    # Every run in its own process: two runs, two start-up measurements.
+    assert len(report["raw"]["CSRT"]) == 2 and all(r["startup_s"] > 0 for r in report["raw"]["CSRT"])
+    assert report["raw"]["EDCF-fast"][0]["threads"] == {"cv2": 1, "torch": 1}
+    assert report["machine"]["cpu"] and report["load_average_1min"]["max"] >= 0
+    table = (out / "table.md").read_text()
+    for name in t:
+        assert f"| {name} |" in table
+    assert "| sequence | EDCF-fast | CACFNet | CSRT | KCF |" in table
+    for png in ("success.png", "precision.png"):
+        img = cv2.imread(str(out / png))
+        assert img is not None and img.shape[0] > 100
+    lines = (out / "boxes" / "run2" / "CSRT" / "Beta.txt").read_text().splitlines()
+    assert len(lines) == 12
+    first = np.array([float(v) for v in lines[0].split(",")])
+    gt0 = np.array([float(v) for v in (bench_root / "Beta" / "groundtruth_rect.txt").read_text().split()[0]
+                    .split(",")])
+    assert np.allclose(first, np.round(gt0 - [1, 1, 0, 0]) + [1, 1, 0, 0])   # rounded init box, 1-based
+    assert "EDCF-fast" in capsys.readouterr().out
+
+
+def test_bench_cli_errors(bench_root, tmp_path, capsys):
+    assert main(["bench", "--root", str(tmp_path / "nowhere"), "--trackers", "EDCF"]) == 2
+    assert "dataset root not found" in capsys.readouterr().err
+    assert main(["bench", "--root", str(bench_root), "--trackers", "EDCF,TLD"]) == 2
+    assert "unknown tracker 'TLD'" in capsys.readouterr().err
+    assert main(["bench", "--root", str(bench_root), "--split", "val", "--trackers", "EDCF"]) == 2
+    assert "no sequence in split 'val'" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------------------ memory
+MEMORY_SCRIPT = textwrap.dedent("""
+    import json, sys
+    import cv2, numpy as np, torch
+    from edcf_plugin.bench import rss_growth, track_frames
+    from edcf_plugin.networks import EDCFNet, NetConfig
+    from edcf_plugin.tracker import EDCFTracker
+
+    torch.set_num_threads(1)
+    cv2.setNumThreads(1)
+    n, warmup, leak = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+
+    class Frames:
+        '''n small frames (48 x 64) made on demand: a bright square circling on a textured background.'''
+        def __init__(self, n):
+            rng = np.random.default_rng(0)
+            self.n = n
+            self.bg = cv2.resize(rng.integers(0, 255, (6, 8, 3), dtype=np.uint8), (64, 48))
+        def __len__(self):
+            return self.n
+        def __getitem__(self, i):
+            f = self.bg.copy()
+            x, y = int(26 + 8 * np.cos(i / 20)), int(18 + 6 * np.sin(i / 20))
+            f[y:y + 12, x:x + 12] = (40, 220, 250)
+            return f
+
+    class Leaky(EDCFTracker):
+        '''The same tracker, but it keeps 64 KiB per frame: the check must catch this.'''
+        kept = []
+        def update(self, image):
+            self.kept.append(np.ones(64 * 1024, np.uint8))
+            return super().update(image)
+
+    cls = Leaky if leak else EDCFTracker
+    net = EDCFNet(NetConfig(width=0.125, embed_channels=16, fine_channels=4))
+    tracker = cls(variant="CACFNet", net=net, overrides={"search_size": 47, "scale_num": 1})
+    frames = Frames(n)
+    run = track_frames(tracker, frames, np.array([26.0, 26, 12, 12]))
+    print(json.dumps({"growth": rss_growth(run.rss, warmup), "rss0": int(run.rss[warmup]),
+                      "last": run.boxes[-1].tolist(), "frames": len(run.boxes)}))
+""")
+
+
+def _memory_run(n: int, warmup: int, leak: bool) -> dict:
+    proc = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT, str(n), str(warmup), str(int(leak))],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.skipif(bench.current_rss() is None, reason="RSS sampling needs /proc/self/statm (Linux)")
+def test_memory_stays_flat_over_10000_frames():
+    """< 5 % RSS growth after a 1,000-frame warm-up over a 10,000-frame generated sequence (issue 6, item 4).
+    A fresh process (the pytest process's own allocations would blur the baseline); tiny CACFNet for speed."""
+    r = _memory_run(10_000, 1_000, leak=False)
+    assert r["frames"] == 10_000
+    assert np.all(np.isfinite(r["last"]))
+    assert r["growth"] < 0.05, f"RSS grew {100 * r['growth']:.1f} % after warm-up (from {r['rss0'] >> 20} MiB)"
+
+
+@pytest.mark.skipif(bench.current_rss() is None, reason="RSS sampling needs /proc/self/statm (Linux)")
+def test_memory_check_catches_a_leak():
+    """The same check on a tracker that keeps 64 KiB per frame (~ 60 MiB over 1,000 frames) fails it."""
+    r = _memory_run(1_100, 100, leak=True)
+    assert r["growth"] > 0.05
