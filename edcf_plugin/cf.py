@@ -83,18 +83,27 @@ def cf_solve(z0: torch.Tensor, y: torch.Tensor, contexts: torch.Tensor | None = 
     cf = torch.fft.rfft2(contexts)                              # B x K x C x H x Wr
     a = torch.cat([zf.unsqueeze(1), math.sqrt(lambda2) * cf], dim=1)   # B x (K+1) x C x H x Wr
     # Gram matrix G_ij = sqrt(mu_i mu_j) sum_c a_ic conj(a_jc) = (B^H B)_ij, per frequency.
-    a_f = a.permute(0, 3, 4, 1, 2)                              # B x H x Wr x (K+1) x C
+    # The per-frequency systems are tiny but can be very ill-conditioned (e.g. a flat frame: every patch has the
+    # same spectrum, so the Gram matrix is rank 1 next to lambda1); solve them in double precision.
+    a_f = a.permute(0, 3, 4, 1, 2).to(torch.complex128)         # B x H x Wr x (K+1) x C
     gram = a_f @ a_f.conj().transpose(-1, -2)                   # B x H x Wr x (K+1) x (K+1)
     n = gram.shape[-1]
     eye = torch.eye(n, dtype=gram.dtype, device=gram.device)
     rhs = torch.zeros(gram.shape[:-1] + (1,), dtype=gram.dtype, device=gram.device)
     rhs = rhs.clone()
     rhs[..., 0, 0] = 1.0
-    alpha = torch.linalg.solve(gram + lambda1 * eye, rhs)       # B x H x Wr x (K+1) x 1
-    alpha = alpha * yf.reshape(yf.shape[0], yf.shape[1], yf.shape[2], 1, 1)
+    lhs = gram + lambda1 * eye
+    alpha, info = torch.linalg.solve_ex(lhs, rhs)               # B x H x Wr x (K+1) x 1
+    bad = info != 0
+    if bool(bad.any()):
+        # Numerically singular despite lambda1 (e.g. a flat frame: huge DC term, all patches alike): fall back
+        # to the eigen-decomposition based pseudo-inverse for those frequencies only.
+        alpha = alpha.clone()
+        alpha[bad] = torch.linalg.pinv(lhs[bad], hermitian=True) @ rhs[bad]
+    alpha = alpha * yf.reshape(yf.shape[0], yf.shape[1], yf.shape[2], 1, 1).to(alpha.dtype)
     # w^ = B alpha = sum_i conj(a_i) alpha_i
     w = (a_f.conj().transpose(-1, -2) @ alpha).squeeze(-1)      # B x H x Wr x C
-    return w.permute(0, 3, 1, 2)
+    return w.permute(0, 3, 1, 2).to(zf.dtype)
 
 
 def cf_response(w_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

@@ -130,3 +130,13 @@ def test_detects_shift():
     w_hat = cf_solve(z, y, ctx)
     g = cf_response(w_hat, torch.roll(z, shifts=(3, -5), dims=(-2, -1)))[0]
     assert divmod(g.argmax().item(), 16) == (3, 11)
+
+
+def test_flat_input_with_identical_contexts_is_finite():
+    """A flat frame makes every patch's spectrum identical (rank-1 Gram matrix): the solve must not fail."""
+    z0 = torch.full((1, 8, 123, 123), 3.7e2)
+    ctx = z0.unsqueeze(1).expand(1, 4, 8, 123, 123).clone()
+    y = gaussian_target(123, 123, 3.0)
+    w_hat = cf_solve(z0, y, ctx)
+    assert w_hat.dtype == torch.complex64 and torch.isfinite(torch.view_as_real(w_hat)).all()
+    assert torch.isfinite(cf_response(w_hat, z0)).all()

@@ -51,6 +51,8 @@ def evaluate(weights: str, variant: str | None, sequences: list[Path], device: s
         s = ope_scores(np.asarray(boxes), gt)
         per.append(s)
         rows[seq.name] = s.as_percent()
+        print(f"  {variant} {Path(weights).name} {seq.name}: " + " ".join(f"{k} {v:.1f}" for k, v in rows[seq.name].items())
+              + f" ({len(boxes)} frames)", flush=True)
     mean = mean_ope_scores(per).as_percent()
     return {"variant": variant, "weights": str(weights), "weights_sha256": file_sha256(weights),
             "tracker_config": tracker.config.to_dict(), "mean": mean, "fps": frames / max(seconds, 1e-9),
@@ -67,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--out", help="JSON file for the results")
+    p.add_argument("--shortest-first", action="store_true", help="run the shortest sequences first")
     args = p.parse_args(argv)
     try:
         if args.threads:
@@ -75,10 +78,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.sequences:
             names = args.sequences.split(",")
             seqs = [s for s in seqs if s.name in names]
+        if args.shortest_first:
+            seqs = sorted(seqs, key=lambda s: len(load_sequence(s)))
         overrides = {}
         for kv in args.set:
             k, _, v = kv.partition("=")
-            overrides[k] = type(getattr(TrackerConfig(), k, v))(v) if k in TrackerConfig.keys() else v
+            default = getattr(TrackerConfig(), k, v)
+            if isinstance(default, bool):
+                overrides[k] = v.strip().lower() in ("1", "true", "yes", "on")
+            else:
+                overrides[k] = type(default)(v) if k in TrackerConfig.keys() else v
         results = {"split": args.split, "root": str(args.root), "git_revision": git_revision(),
                    "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "overrides": overrides,
                    "torch_threads": torch.get_num_threads(), "models": {}}

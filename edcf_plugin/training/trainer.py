@@ -209,6 +209,7 @@ def train(cfg: TrainConfig, out_dir: str | Path, device: str = "cpu",
     for epoch in range(start_epoch, epochs):
         if step >= total_steps:
             break
+        t_epoch = time.time()
         pairs.set_epoch(epoch)
         if sampler is not None:
             sampler.set_epoch(epoch)
@@ -255,7 +256,8 @@ def train(cfg: TrainConfig, out_dir: str | Path, device: str = "cpu",
                                              **stats}) + "\n")
         bar.close()
         metrics = {k: v / max(n_batches, 1) for k, v in sums.items()}
-        metrics["epoch_time_s"] = time.time() - t_start
+        metrics["train_time_s"] = time.time() - t_epoch       # this epoch's optimisation, without validation
+        metrics["elapsed_s"] = time.time() - t_start          # since this process started training
         if validator is not None:
             t_val = time.time()
             metrics.update(validator.run(net, dev))
