@@ -55,6 +55,19 @@ def to_bgr(image: np.ndarray) -> np.ndarray:
 _SPLIT = re.compile(r"[,\s;]+")
 
 
+def parse_box_line(line: str) -> list[float] | None:
+    """One annotation line -> its numbers (an 8-value polygon becomes its axis-aligned ``x, y, w, h``);
+    None when a field is not a number. Separators: commas, tabs, spaces or semicolons."""
+    try:
+        values = [float(p) for p in _SPLIT.split(line.strip()) if p]
+    except ValueError:
+        return None
+    if len(values) == 8:
+        pts = np.asarray(values).reshape(4, 2)
+        values = [pts[:, 0].min(), pts[:, 1].min(), np.ptp(pts[:, 0]), np.ptp(pts[:, 1])]
+    return values
+
+
 def parse_box_lines(text: str, source: str = "annotation") -> np.ndarray:
     """Parse ``x,y,w,h`` lines (commas, tabs or spaces) into an N x 4 float array; NaN lines are kept.
 
@@ -66,14 +79,9 @@ def parse_box_lines(text: str, source: str = "annotation") -> np.ndarray:
         line = line.strip()
         if not line:
             continue
-        parts = [p for p in _SPLIT.split(line) if p]
-        try:
-            values = [float(p) for p in parts]
-        except ValueError:
-            raise InputError(f"{source}, line {lineno}: not numbers: {line[:60]!r}") from None
-        if len(values) == 8:
-            pts = np.asarray(values).reshape(4, 2)
-            values = [pts[:, 0].min(), pts[:, 1].min(), np.ptp(pts[:, 0]), np.ptp(pts[:, 1])]
+        values = parse_box_line(line)
+        if values is None:
+            raise InputError(f"{source}, line {lineno}: not numbers: {line[:60]!r}")
         if len(values) != 4:
             raise InputError(f"{source}, line {lineno}: expected 4 values x,y,w,h, got {len(values)}")
         rows.append(values)

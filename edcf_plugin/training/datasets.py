@@ -34,7 +34,7 @@ import numpy as np
 
 from ..boxes import from_one_based
 from ..errors import ConfigError, InputError
-from ..sequences import IMAGE_EXTENSIONS, list_split, read_image
+from ..sequences import IMAGE_EXTENSIONS, list_split, parse_box_line, read_image
 
 _SPLIT = re.compile(r"[,\s;]+")
 
@@ -108,14 +108,7 @@ def parse_boxes_tolerant(text: str, expected: int | None = None) -> tuple[np.nda
         line = line.strip()
         if not line:
             continue
-        parts = [p for p in _SPLIT.split(line) if p]
-        try:
-            values = [float(p) for p in parts]
-        except ValueError:
-            values = []
-        if len(values) == 8:      # polygon -> axis-aligned bounds
-            pts = np.asarray(values).reshape(4, 2)
-            values = [pts[:, 0].min(), pts[:, 1].min(), np.ptp(pts[:, 0]), np.ptp(pts[:, 1])]
+        values = parse_box_line(line) or []
         if len(values) != 4:
             rows.append([math.nan] * 4)
             bad += 1
