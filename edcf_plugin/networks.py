@@ -69,6 +69,7 @@ class EDCFNet(nn.Module):
     def __init__(self, config: NetConfig | None = None):
         super().__init__()
         self.config = config or NetConfig()
+        self.normalize_inputs = True   # False once the normalisation is folded into conv1 (tracker.fold_batchnorm)
         c = self.config
         ch = [max(8, 8 * int(round(v * c.width / 8))) for v in (96, 256, 384, 384)]
         # Encoder phi (SiamFC AlexNet). conv1 is shared with the fine branch.
@@ -111,7 +112,7 @@ class EDCFNet(nn.Module):
     # -- pieces ------------------------------------------------------------------------------------------
     def low_level(self, x: torch.Tensor) -> torch.Tensor:
         """conv1 activations (B x C1 x 123 x 123 for a 255 input) of a BGR 0..255 batch."""
-        return self.conv1(normalize_input(x))
+        return self.conv1(normalize_input(x) if self.normalize_inputs else x)
 
     def fine_from_low(self, low: torch.Tensor) -> torch.Tensor:
         """Fine-grained CF features varphi (B x 8 x h x w) from conv1 activations."""

@@ -39,17 +39,69 @@ def context_cell_offsets(w: float, h: float, side: float, config: TrackerConfig)
             for dx, dy in cf.context_offsets(w * d, h * d, config.cf_num_context)]
 
 
-def cf_windows(fine_big: torch.Tensor, pad: int, offsets: list[tuple[int, int]]) -> torch.Tensor:
+def cf_windows(fine_big: torch.Tensor, pad: int | tuple[int, int], offsets: list[tuple[int, int]],
+               shift: tuple[int, int] = (0, 0)) -> torch.Tensor:
     """Slice the target window and the context windows out of enlarged fine features.
 
-    ``fine_big`` (1 x C x (n + 2 pad) x (n + 2 pad)) are the features of a crop enlarged by ``pad`` cells on
-    every side; returns (1 + k) x C x n x n: the centred window, then one window per ``(dx, dy)`` offset.
+    ``fine_big`` (1 x C x (n + 2 pad_y) x (m + 2 pad_x)) are the features of a crop enlarged by ``pad`` cells
+    (an int, or ``(pad_x, pad_y)``) on each side; returns (1 + k) x C x n x m: the window centred
+    ``shift = (dx, dy)`` cells from the middle, then one window per ``(dx, dy)`` offset from it. Every
+    ``|shift + offset|`` must stay within the padding.
     """
-    n = fine_big.shape[-1] - 2 * pad
-    wins = [fine_big[0, :, pad:pad + n, pad:pad + n]]
-    for dx, dy in offsets:
-        wins.append(fine_big[0, :, pad + dy:pad + dy + n, pad + dx:pad + dx + n])
+    px, py = (pad, pad) if isinstance(pad, int) else pad
+    nh, nw = fine_big.shape[-2] - 2 * py, fine_big.shape[-1] - 2 * px
+    sx, sy = shift
+    wins = []
+    for dx, dy in [(0, 0)] + list(offsets):
+        oy, ox = py + sy + dy, px + sx + dx
+        if not (0 <= oy <= 2 * py and 0 <= ox <= 2 * px):
+            raise ValueError(f"window offset ({sx + dx}, {sy + dy}) exceeds the padding ({px}, {py})")
+        wins.append(fine_big[0, :, oy:oy + nh, ox:ox + nw])
     return torch.stack(wins)
+
+
+def cf_lambda(z0: torch.Tensor, config: TrackerConfig) -> float:
+    """lambda_1 of Eq. 6 for target features ``z0`` (windowed): ``cf_lambda1 + cf_lambda1_rel * E`` where E is
+    the mean spectral energy of ``z0`` per frequency (Parseval: the sum of its squares). The relative term makes
+    the ridge independent of the features' arbitrary scale (our features are not normalised)."""
+    if config.cf_lambda1_rel == 0.0:
+        return config.cf_lambda1
+    return config.cf_lambda1 + config.cf_lambda1_rel * float(z0.square().sum())
+
+
+def fold_batchnorm(net: EDCFNet) -> EDCFNet:
+    """A copy of ``net`` (eval mode) with every BatchNorm folded into the convolution before it, and the input
+    normalisation folded into conv1 (it has no padding, so this is exact): the same function up to float
+    rounding, without those passes (8 ms of a 29 ms frame in channels_last)."""
+    import copy
+
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    from .networks import PIXEL_MEAN, PIXEL_STD
+    net = copy.deepcopy(net).eval()
+    conv1 = net.conv1[0]
+    if conv1.padding == (0, 0) and net.normalize_inputs:
+        with torch.no_grad():
+            mean = torch.tensor(PIXEL_MEAN, dtype=conv1.weight.dtype, device=conv1.weight.device)
+            std = torch.tensor(PIXEL_STD, dtype=conv1.weight.dtype, device=conv1.weight.device)
+            weight = conv1.weight / std.view(1, 3, 1, 1)
+            bias = -(weight * mean.view(1, 3, 1, 1)).sum(dim=(1, 2, 3))
+            if conv1.bias is not None:
+                bias = bias + conv1.bias
+            folded = torch.nn.Conv2d(3, conv1.out_channels, conv1.kernel_size, stride=conv1.stride, bias=True)
+            folded = folded.to(device=conv1.weight.device, dtype=conv1.weight.dtype).eval()
+            folded.weight.copy_(weight)
+            folded.bias.copy_(bias)
+        net.conv1[0] = folded
+        net.normalize_inputs = False
+    for module in net.modules():
+        if isinstance(module, torch.nn.Sequential):
+            for i in range(len(module) - 1):
+                conv, bn = module[i], module[i + 1]
+                if isinstance(conv, torch.nn.Conv2d) and isinstance(bn, torch.nn.BatchNorm2d):
+                    module[i] = fuse_conv_bn_eval(conv, bn)
+                    module[i + 1] = torch.nn.Identity()
+    return net
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
@@ -90,7 +142,7 @@ class EDCFTracker:
         self._autocast_dtype = None
         if self.config.half_precision:
             self._autocast_dtype = torch.bfloat16 if self.device.type == "cpu" else torch.float16
-            self.net = self.net.to(memory_format=torch.channels_last)
+            self.net = fold_batchnorm(self.net).to(memory_format=torch.channels_last)
         self._scales = torch.tensor(
             [self.config.scale_step ** (i - self.config.scale_num // 2) for i in range(self.config.scale_num)],
             dtype=torch.float64)
@@ -107,6 +159,13 @@ class EDCFTracker:
         if self._autocast_dtype is None:
             return contextlib.nullcontext()
         return torch.autocast(device_type=self.device.type, dtype=self._autocast_dtype)
+
+    def _cf_autocast(self):
+        """Autocast for conv1 and the fine branch: only with ``cf_half_precision`` (the CF is sensitive to
+        feature noise; with the relative ridge ``cf_lambda1_rel`` it tolerates bf16 features)."""
+        if self._autocast_dtype is None or not self.config.cf_half_precision:
+            return contextlib.nullcontext()
+        return self._autocast()
 
     def _to_tensor(self, patches: list[np.ndarray]) -> torch.Tensor:
         arr = np.stack(patches).astype(np.float32)                 # N x H x W x 3 (BGR)
@@ -150,6 +209,35 @@ class EDCFTracker:
                 s, f = None, self.net.fine(x)
         return (s.float() if s is not None else None), (f.float() if f is not None else None)
 
+    def _cf_prepare(self, fine: torch.Tensor) -> torch.Tensor:
+        """Cosine window, then zero padding to the FFT size (``cf.fft_size``: 123 -> 128 cells): the CF layer's
+        input. The padding only adds zero border to already windowed features; it makes the FFTs ~10x faster."""
+        hf, wf = fine.shape[-2:]
+        fine = fine * self._window(hf, wf)
+        ph, pw = cf.fft_size(hf) - hf, cf.fft_size(wf) - wf
+        return F.pad(fine, (0, pw, 0, ph)) if ph or pw else fine
+
+    def _cf_detect(self, fine: torch.Tensor) -> torch.Tensor:
+        """CF responses (Eq. 9) of the S scales' fine features, fftshifted (zero displacement in the middle)."""
+        x = self._cf_prepare(fine)
+        return torch.fft.fftshift(cf.cf_response(self.w_hat, x), dim=(-2, -1))
+
+    def _solve_cf(self, fine_big: torch.Tensor, pad: int | tuple[int, int], offsets: list[tuple[int, int]],
+                  w_cells: float, h_cells: float, shift: tuple[int, int] = (0, 0)) -> torch.Tensor:
+        """Eq. 6-7 on windows of enlarged fine features: the target window centred ``shift`` cells from the
+        middle of ``fine_big`` and the k context windows at ``offsets`` from it; the target is ``w_cells`` x
+        ``h_cells`` fine cells."""
+        c = self.config
+        fine = self._cf_prepare(cf_windows(fine_big, pad, offsets, shift))
+        hf, wf = fine.shape[-2:]
+        # Gaussian target (Eq. 8's y): sigma proportional to the target size in feature cells.
+        sigma = max(0.5, c.cf_sigma * math.sqrt(w_cells * h_cells))
+        key = ("y", hf, wf, round(sigma, 3))
+        if key not in self._cache:
+            self._cache[key] = cf.gaussian_target(hf, wf, sigma, device=self.device)
+        ctx = fine[1:].unsqueeze(0) if len(offsets) else None
+        return cf.cf_solve(fine[:1], self._cache[key], ctx, cf_lambda(fine[:1], c), c.cf_lambda2)
+
     def _learn_cf(self, image: np.ndarray, cx: float, cy: float, w: float, h: float, side: float,
                   with_semantic: bool = False):
         """Solve Eq. 6-7 for the target patch centred on (cx, cy) and its k context patches.
@@ -168,24 +256,16 @@ class EDCFTracker:
         with torch.inference_mode():
             # The fine branch feeding the CF stays in float32 even in the half-precision presets: the
             # closed-form solve is sensitive to feature noise (bf16 cost up to 30 AUC points on a sequence).
-            low = self.net.low_level(x)
-            fine_big = self.net.fine_from_low(low).float()
+            with self._cf_autocast():
+                low = self.net.low_level(x)
+                fine_big = self.net.fine_from_low(low).float()
             sem = None
             if with_semantic:
                 n = low.shape[-1] - 2 * pad
                 with self._autocast():
                     sem = self.net.semantic_from_low(low[..., pad:pad + n, pad:pad + n]).float()
-        fine = cf_windows(fine_big, pad, offsets)
-        hf, wf = fine.shape[-2:]
-        fine = fine * self._window(hf, wf)
-        # Gaussian target (Eq. 8's y): sigma proportional to the target size in feature cells.
-        scale = c.search_size / side / FINE_STRIDE
-        sigma = max(0.5, c.cf_sigma * math.sqrt(w * scale * h * scale))
-        key = ("y", hf, wf, round(sigma, 3))
-        if key not in self._cache:
-            self._cache[key] = cf.gaussian_target(hf, wf, sigma, device=self.device)
-        ctx = fine[1:].unsqueeze(0) if len(offsets) else None
-        w_hat = cf.cf_solve(fine[:1], self._cache[key], ctx, c.cf_lambda1, c.cf_lambda2)
+            scale = size / side / FINE_STRIDE
+            w_hat = self._solve_cf(fine_big, pad, offsets, w * scale, h * scale)
         return w_hat, sem
 
     def _semantic_on_cf_grid(self, f: torch.Tensor, hf: int, wf: int) -> torch.Tensor:
@@ -223,9 +303,17 @@ class EDCFTracker:
         x_side = z_side * c.search_size / c.exemplar_size
         self.z_embed = None
         self.f1_peak = 1.0
+        self.z_scales = None
         if c.uses_semantic:
             z = self._to_tensor([self._crop(image, cx, cy, z_side, c.exemplar_size)])
             self.z_embed, _ = self._features(z, True, False)
+            if c.single_pass:
+                # One search crop per frame: scale s is searched with an exemplar cut at z_side / s, in which
+                # the target looks s times larger (what a search crop of side x_side * s does in the
+                # reference path).
+                zs = self._to_tensor([self._crop(image, cx, cy, z_side / s, c.exemplar_size)
+                                      for s in self._scales.tolist()])
+                self.z_scales, _ = self._features(zs, True, False)
         if c.uses_cf:
             self.w_hat, sem1 = self._learn_cf(image, cx, cy, w, h, x_side, with_semantic=c.uses_semantic)
         else:
@@ -236,6 +324,92 @@ class EDCFTracker:
                 self.f1_peak = float(torch.sigmoid(self.net.xcorr(self.z_embed, sem1)).max())
         self._frame = 0
         self.initialized = True
+
+    def _responses_crops(self, image: np.ndarray, cx: float, cy: float, sides: np.ndarray):
+        """Reference path: one search crop per scale through the encoder. Returns (f, g): the semantic score
+        maps (S or 1) x 1 x 17 x 17 after the sigmoid, and the CF responses S x H x W (fftshifted); None for a
+        branch the variant does not use."""
+        c = self.config
+        with self._stage("crop"):
+            x = self._to_tensor([self._crop(image, cx, cy, s, c.search_size) for s in sides])
+        # One semantic pass (centre scale) is enough when the CF branch resolves scale (semantic_scales=center).
+        center_only = c.semantic_scales == "center" and c.uses_cf and c.uses_semantic
+        with self._stage("encoder"), torch.inference_mode():
+            sem = fine = None
+            if c.uses_cf:
+                with self._cf_autocast():                       # float32 unless cf_half_precision
+                    low = self.net.low_level(x)
+                    fine = self.net.fine_from_low(low).float()
+                if c.uses_semantic:
+                    mid = c.scale_num // 2
+                    with self._autocast():
+                        sem = self.net.semantic_from_low(low[mid:mid + 1] if center_only else low).float()
+            else:
+                with self._autocast():
+                    sem = self.net.embed(x).float()
+        f = g = None
+        with self._stage("cf_response"), torch.inference_mode():
+            if c.uses_cf:
+                g = self._cf_detect(fine)
+        if sem is not None:
+            with self._stage("fusion"), torch.inference_mode():
+                f = torch.sigmoid(self.net.xcorr(self.z_embed, sem))
+        return f, g
+
+    def _scaled_grid(self, h_in: int, w_in: int, n_out: int) -> torch.Tensor:
+        """grid_sample grid (S x n_out x n_out x 2) reading, for each scale s, the n_out x n_out window centred
+        in an h_in x w_in map with a cell pitch of s input cells (s = 1: exactly the central window)."""
+        key = ("sgrid", h_in, w_in, n_out)
+        if key not in self._cache:
+            u = torch.arange(n_out, dtype=torch.float64) - (n_out - 1) / 2.0
+            grids = []
+            for s in self._scales.tolist():
+                gx, gy = 2.0 * u * s / (w_in - 1), 2.0 * u * s / (h_in - 1)
+                grids.append(torch.stack(torch.meshgrid(gx, gy, indexing="xy"), dim=-1))
+            self._cache[key] = torch.stack(grids).float().to(self.device)
+        return self._cache[key]
+
+    def _responses_single_pass(self, image: np.ndarray, cx: float, cy: float, x_side: float,
+                               w: float, h: float):
+        """Single-pass path (``single_pass``): one crop, enlarged to cover the CF context windows plus a margin
+        for the move, through conv1 and the fine branch once; the semantic branch once on its centre. Scales
+        come from resampling the fine features (CF) and from the exemplars cut at init for every scale
+        (semantic). Returns (f, g) like ``_responses_crops`` and the enlarged fine features with their padding
+        ``(pad_x, pad_y)`` in cells, for the CF update."""
+        c = self.config
+        n = (c.search_size - 11) // FINE_STRIDE + 1
+        offsets = context_cell_offsets(w, h, x_side, c)
+        px = max([abs(dx) for dx, _ in offsets], default=0) + c.single_pass_margin
+        py = max([abs(dy) for _, dy in offsets], default=0) + c.single_pass_margin
+        pad = max(px, py)
+        big = c.search_size + 2 * FINE_STRIDE * pad
+        with self._stage("crop"):
+            patch = self._crop(image, cx, cy, x_side * big / c.search_size, big)
+            # Keep only the pixels that feed fine cells [pad - py, pad + n + py) x [pad - px, pad + n + px).
+            r0, c0 = FINE_STRIDE * (pad - py), FINE_STRIDE * (pad - px)
+            patch = patch[r0:r0 + FINE_STRIDE * (n + 2 * py - 1) + 11, c0:c0 + FINE_STRIDE * (n + 2 * px - 1) + 11]
+            x = self._to_tensor([patch])
+        sem = fine_big = None
+        with self._stage("encoder"), torch.inference_mode():
+            with self._cf_autocast():                           # float32 unless cf_half_precision
+                low = self.net.low_level(x)
+                if c.uses_cf:
+                    fine_big = self.net.fine_from_low(low).float()
+            if c.uses_semantic:
+                with self._autocast():
+                    sem = self.net.semantic_from_low(low[..., py:py + n, px:px + n]).float()
+        f = g = None
+        with self._stage("cf_response"), torch.inference_mode():
+            if c.uses_cf:
+                grid = self._scaled_grid(fine_big.shape[-2], fine_big.shape[-1], n)
+                fine = F.grid_sample(fine_big.expand(grid.shape[0], -1, -1, -1), grid, mode="bilinear",
+                                     padding_mode="zeros", align_corners=True)
+                g = self._cf_detect(fine)
+        if sem is not None:
+            with self._stage("fusion"), torch.inference_mode():
+                z = self.z_embed if c.semantic_scales == "center" else self.z_scales
+                f = torch.sigmoid(self.net.adjust(F.conv2d(sem, z).transpose(0, 1)))   # S x 1 x 17 x 17
+        return f, g, (fine_big, (px, py))
 
     def update(self, image: np.ndarray) -> tuple[np.ndarray, float]:
         """Track one frame. Returns the 0-based ``[x, y, w, h]`` box and a confidence score."""
@@ -249,56 +423,46 @@ class EDCFTracker:
         x_side = context_size(w, h, c.context_amount) * c.search_size / c.exemplar_size
         scales = self._scales.numpy()
         sides = x_side * scales
-        with self._stage("crop"):
-            x = self._to_tensor([self._crop(image, cx, cy, s, c.search_size) for s in sides])
-        # One semantic pass (centre scale) is enough when the CF branch resolves scale (fast preset).
-        center_only = c.semantic_scales == "center" and c.uses_cf and c.uses_semantic
-        with self._stage("encoder"), torch.inference_mode():
-            sem = fine = None
-            if c.uses_cf:
-                low = self.net.low_level(x)                      # float32: it feeds the CF (see _learn_cf)
-                fine = self.net.fine_from_low(low).float()
-                if c.uses_semantic:
-                    mid = c.scale_num // 2
-                    with self._autocast():
-                        sem = self.net.semantic_from_low(low[mid:mid + 1] if center_only else low).float()
-            else:
-                with self._autocast():
-                    sem = self.net.embed(x).float()
+        detection = None
+        if c.single_pass:
+            f, g, detection = self._responses_single_pass(image, cx, cy, x_side, w, h)
+        else:
+            f, g = self._responses_crops(image, cx, cy, sides)
+        if g is not None:
+            hf, wf = g.shape[-2:]
+        else:
+            hf = wf = cf.fft_size((c.search_size - 11) // FINE_STRIDE + 1)
 
         f_peak = None
-        with self._stage("cf_response"):
-            if c.uses_cf:
-                hf, wf = fine.shape[-2:]
-                g = torch.fft.fftshift(cf.cf_response(self.w_hat, fine * self._window(hf, wf)), dim=(-2, -1))
-            else:
-                hf = wf = (c.search_size - 11) // FINE_STRIDE + 1
-        with self._stage("fusion"):
-            if c.uses_semantic:
-                with torch.inference_mode():
-                    f = torch.sigmoid(self.net.xcorr(self.z_embed, sem))          # S x 1 x 17 x 17
+        with self._stage("fusion"), torch.inference_mode():
+            if f is not None:
                 f_peak = f.amax(dim=(1, 2, 3)).expand(c.scale_num)
                 f_up = self._semantic_on_cf_grid(f, hf, wf)
-            if c.uses_semantic and c.uses_cf:
+            if f is not None and g is not None:
                 fused = (1.0 - c.cf_weight) * f_up + c.cf_weight * g          # Eq. 16 (weighted)
-            elif c.uses_semantic:
+            elif f is not None:
                 fused = f_up
             else:
                 fused = g
-        peaks = fused.amax(dim=(1, 2)).double()
-        penalty = torch.full_like(peaks, c.scale_penalty)
-        penalty[c.scale_num // 2] = 1.0
-        adjusted = torch.where(peaks > 0, peaks * penalty, peaks / penalty)
-        best = int(adjusted.argmax())
-        resp = fused[best]
-        resp = resp - resp.min()
-        resp = resp / resp.sum().clamp_min(1e-12)
-        resp = (1.0 - c.window_influence) * resp + c.window_influence * self._window(hf, wf) / \
-            self._window(hf, wf).sum()
-        self.last_response = resp          # fused response of the chosen scale (for visualisation)
-        idx = int(resp.argmax())
+            peaks = fused.amax(dim=(1, 2)).double()
+            self.last_peaks = peaks            # per-scale peaks of the fused response (diagnostics)
+            penalty = torch.full_like(peaks, c.scale_penalty)
+            penalty[c.scale_num // 2] = 1.0
+            adjusted = torch.where(peaks > 0, peaks * penalty, peaks / penalty)
+            best = int(adjusted.argmax())
+            resp = fused[best]
+            resp = resp - resp.min()
+            resp = resp / resp.sum().clamp_min(1e-12)
+            window = self._window(hf, wf)
+            key = ("winsum", hf, wf)
+            if key not in self._cache:
+                self._cache[key] = float(window.sum())
+            resp = (1.0 - c.window_influence) * resp + (c.window_influence / self._cache[key]) * window
+            self.last_response = resp          # fused response of the chosen scale (for visualisation)
+            idx = int(resp.argmax())
         iy, ix = divmod(idx, wf)
-        disp = np.array([ix - wf // 2, iy - hf // 2], dtype=np.float64) * FINE_STRIDE * sides[best] / c.search_size
+        cells = np.array([ix - wf // 2, iy - hf // 2], dtype=np.float64) * scales[best]   # centre-scale cells
+        disp = cells * FINE_STRIDE * x_side / c.search_size
         score = float(peaks[best])
 
         # New state: position, damped scale, clamped to the frame and to the allowed size range.
@@ -318,11 +482,29 @@ class EDCFTracker:
                 alpha = c.cf_lr * float(f_peak[best]) / max(self.f1_peak, 1e-6)
             alpha = float(np.clip(alpha, 0.0, c.cf_lr_max))
             if alpha > 0:
-                side = context_size(*new_size, c.context_amount) * c.search_size / c.exemplar_size
                 with self._stage("cf_update"):
-                    w_new, _ = self._learn_cf(image, *new_pos, *new_size, side)
+                    w_new = self._cf_from_detection(detection, new_pos - np.array([cx, cy]), new_size, x_side) \
+                        if detection is not None else None
+                    if w_new is None:
+                        side = context_size(*new_size, c.context_amount) * c.search_size / c.exemplar_size
+                        w_new, _ = self._learn_cf(image, *new_pos, *new_size, side)
                     self.w_hat = alpha * w_new + (1.0 - alpha) * self.w_hat
         return from_center(new_pos[0], new_pos[1], new_size[0], new_size[1]), score
+
+    def _cf_from_detection(self, detection, disp: np.ndarray, size: np.ndarray, x_side: float):
+        """Single-pass CF update: solve Eq. 6-7 on windows of this frame's enlarged fine features, shifted to
+        the new position (nearest cell), instead of cutting a new crop. None when the move plus the context
+        offsets leave the features (then the caller re-crops)."""
+        fine_big, (px, py) = detection
+        c = self.config
+        scale = c.search_size / x_side / FINE_STRIDE                      # fine cells per image pixel
+        shift = (int(round(disp[0] * scale)), int(round(disp[1] * scale)))
+        offsets = context_cell_offsets(size[0], size[1], x_side, c)
+        if any(abs(shift[0] + dx) > px or abs(shift[1] + dy) > py for dx, dy in [(0, 0)] + offsets):
+            self.recrops = getattr(self, "recrops", 0) + 1
+            return None
+        with torch.inference_mode():
+            return self._solve_cf(fine_big, (px, py), offsets, size[0] * scale, size[1] * scale, shift)
 
     def warmup(self, size: tuple[int, int] = (240, 320)) -> None:
         """One dummy init + update so that lazy allocations happen before the first real frame."""

@@ -140,3 +140,55 @@ def test_flat_input_with_identical_contexts_is_finite():
     w_hat = cf_solve(z0, y, ctx)
     assert w_hat.dtype == torch.complex64 and torch.isfinite(torch.view_as_real(w_hat)).all()
     assert torch.isfinite(cf_response(w_hat, z0)).all()
+
+
+def test_fft_size_is_smallest_2_3_smooth_at_least_n():
+    from edcf_plugin.cf import fft_size
+
+    def smooth(m):
+        for p in (2, 3):
+            while m % p == 0:
+                m //= p
+        return m == 1
+
+    for n in range(1, 300):
+        expected = next(m for m in range(n, 4 * n + 2) if smooth(m))
+        assert fft_size(n) == expected, n
+
+
+@pytest.mark.parametrize("flat", [False, True])
+def test_tracking_solve_equals_autograd_solve(flat):
+    """cf_solve without autograd (vectorised elimination) = with autograd (LAPACK solve + pinv fallback),
+    also on a flat patch whose per-frequency systems are numerically singular."""
+    rng = np.random.default_rng(7)
+    if flat:
+        z0 = torch.ones(1, 3, 12, 10)
+        ctx = torch.ones(1, 4, 3, 12, 10)
+    else:
+        z0 = torch.from_numpy(rng.normal(size=(2, 3, 12, 10))).float()
+        ctx = torch.from_numpy(rng.normal(size=(2, 4, 3, 12, 10))).float()
+    y = gaussian_target(12, 10, 1.5)
+    with torch.no_grad():
+        fast = cf_solve(z0, y, ctx, 1e-4, 0.1)
+    slow = cf_solve(z0.clone().requires_grad_(), y, ctx, 1e-4, 0.1).detach()
+    assert torch.isfinite(torch.view_as_real(fast)).all()
+    scale = slow.abs().max()
+    assert (fast - slow).abs().max() <= 1e-4 * scale + 1e-7
+
+
+@pytest.mark.parametrize("grad", [False, True])
+def test_per_item_lambda1_equals_separate_solves(grad):
+    rng = np.random.default_rng(11)
+    z0 = torch.from_numpy(rng.normal(size=(3, 2, 6, 7)))
+    ctx = torch.from_numpy(rng.normal(size=(3, 4, 2, 6, 7)))
+    y = gaussian_target(6, 7, 1.0, dtype=torch.float64)
+    lams = torch.tensor([1e-3, 0.5, 20.0], dtype=torch.float64)
+    z_in = z0.clone().requires_grad_(grad)
+    batched = cf_solve(z_in, y, ctx, lams).detach()
+    for b in range(3):
+        single = cf_solve(z0[b:b + 1], y, ctx[b:b + 1], float(lams[b]))[0]
+        torch.testing.assert_close(batched[b], single, rtol=1e-9, atol=1e-12)
+    # and for plain ridge regression (no context)
+    batched = cf_solve(z0, y, None, lams)
+    for b in range(3):
+        torch.testing.assert_close(batched[b], cf_solve(z0[b:b + 1], y, None, float(lams[b]))[0])

@@ -110,3 +110,104 @@ def test_presets_track_and_profile_stages(name, moving_sequence):
     assert np.nanmean(iou(pred, gt[:20])) > 0.5
     assert {"crop", "encoder", "cf_response", "fusion", "cf_update"} <= set(trk.profile)
     assert all(v > 0 for v in trk.profile.values())
+
+
+def test_cf_windows_shift_and_rectangular_padding():
+    """Each window's top-left cell is where the shift and offsets put it (cells encode their coordinates)."""
+    import torch
+
+    from edcf_plugin.tracker import cf_windows
+    rows, cols = torch.meshgrid(torch.arange(30.0), torch.arange(40.0), indexing="ij")
+    big = torch.stack([rows, cols]).unsqueeze(0)            # 1 x 2 x 30 x 40: pad_x = 10, pad_y = 5
+    offsets = [(0, -3), (-4, 0), (0, 3), (4, 0)]
+    wins = cf_windows(big, (10, 5), offsets, shift=(2, -1))
+    assert wins.shape == (5, 2, 20, 20)
+    for win, (dx, dy) in zip(wins, [(0, 0)] + offsets):
+        assert (win[0, 0, 0].item(), win[1, 0, 0].item()) == (5 - 1 + dy, 10 + 2 + dx)
+    with pytest.raises(ValueError, match="exceeds the padding"):
+        cf_windows(big, (10, 5), [(0, 5)], shift=(0, 1))
+
+
+def test_fold_batchnorm_keeps_the_function():
+    import torch
+
+    from edcf_plugin.networks import EDCFNet, NetConfig
+    from edcf_plugin.tracker import fold_batchnorm
+    torch.manual_seed(0)
+    net = EDCFNet(NetConfig(width=0.25))
+    for m in net.modules():                                  # non-trivial BatchNorm statistics
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-1, 1)
+            m.running_var.uniform_(0.5, 2)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.5, 0.5)
+    net.eval()
+    folded = fold_batchnorm(net)
+    encoder_bns = [n for n, m in folded.named_modules()
+                   if isinstance(m, torch.nn.BatchNorm2d) and not n.startswith("decoder")]
+    assert encoder_bns == []                                 # the decoder is not used when tracking
+    assert net.normalize_inputs and not folded.normalize_inputs
+    x = torch.rand(2, 3, 255, 255) * 255
+    with torch.no_grad():
+        for fn in ("embed", "fine"):
+            a, b = getattr(net, fn)(x), getattr(folded, fn)(x)
+            assert (a - b).abs().max() <= 1e-4 * a.abs().max()
+
+
+def test_single_pass_update_matches_a_recrop_at_whole_cells():
+    """The single-pass CF update (windows of this frame's features, shifted) equals solving on a new crop at
+    the new position when the move is a whole number of fine cells."""
+    import torch
+
+    from edcf_plugin.boxes import context_size
+    frames, gt = make_sequence(n=2, seed=3)
+    trk = build_tracker("EDCF", overrides={"single_pass": True})
+    trk.init(frames[0], gt[0])
+    c = trk.config
+    cx, cy = trk.pos
+    w, h = trk.size
+    x_side = context_size(w, h, c.context_amount) * c.search_size / c.exemplar_size
+    _, _, detection = trk._responses_single_pass(frames[1], cx, cy, x_side, w, h)
+    cell = 2 * x_side / c.search_size                         # image pixels per fine cell
+    disp = np.array([3 * cell, -2 * cell])
+    shifted = trk._cf_from_detection(detection, disp, trk.size, x_side)
+    recrop, _ = trk._learn_cf(frames[1], cx + disp[0], cy + disp[1], w, h, x_side)
+    assert shifted is not None
+    err = (shifted - recrop).abs().max() / recrop.abs().max()
+    assert err < 2e-2, err
+
+
+def test_single_pass_follows_target_and_recrops_after_a_jump(moving_sequence):
+    frames, gt = moving_sequence
+    pred = run(build_tracker("EDCF", overrides={"single_pass": True}), frames, gt[0])
+    assert np.nanmean(iou(pred, gt)) > 0.6
+    # With no margin every move along the padded axis leaves the features: the update re-crops instead.
+    trk = build_tracker("EDCF", overrides={"single_pass": True, "single_pass_margin": 0})
+    pred = run(trk, frames, gt[0])
+    assert getattr(trk, "recrops", 0) > 0
+    assert np.nanmean(iou(pred, gt)) > 0.6
+
+
+def test_relative_lambda_makes_the_cf_scale_free():
+    """With cf_lambda1_rel the ridge follows the features' energy: scaling the features by k scales the
+    filter by 1/k, so the detection response does not change (absolute lambda_1 alone does not do that)."""
+    import torch
+
+    from edcf_plugin import cf
+    from edcf_plugin.config import TrackerConfig
+    from edcf_plugin.tracker import cf_lambda
+    rng = np.random.default_rng(0)
+    z0 = torch.from_numpy(rng.normal(size=(1, 4, 16, 16)))
+    ctx = torch.from_numpy(rng.normal(size=(1, 4, 4, 16, 16)))
+    x = torch.from_numpy(rng.normal(size=(1, 4, 16, 16)))
+    y = cf.gaussian_target(16, 16, 1.5, dtype=torch.float64)
+    rel = TrackerConfig(cf_lambda1=0.0, cf_lambda1_rel=0.01)
+    k = 37.0
+    g1 = cf.cf_response(cf.cf_solve(z0, y, ctx, cf_lambda(z0, rel), 0.1), x)
+    gk = cf.cf_response(cf.cf_solve(k * z0, y, k * ctx, cf_lambda(k * z0, rel), 0.1), k * x)
+    torch.testing.assert_close(gk, g1, rtol=1e-8, atol=1e-10)
+    assert cf_lambda(k * z0, rel) == pytest.approx(k * k * cf_lambda(z0, rel))
+    absolute = TrackerConfig(cf_lambda1=1.0, cf_lambda1_rel=0.0)
+    ga = cf.cf_response(cf.cf_solve(k * z0, y, k * ctx, cf_lambda(k * z0, absolute), 0.1), k * x)
+    g1a = cf.cf_response(cf.cf_solve(z0, y, ctx, cf_lambda(z0, absolute), 0.1), x)
+    assert (ga - g1a).abs().max() > 1e-3

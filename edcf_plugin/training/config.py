@@ -37,6 +37,8 @@ class TrainConfig:
     processing: ProcessingConfig = field(default_factory=ProcessingConfig)
     loss_scale: dict = field(default_factory=lambda: {"high": 1.0, "low": 0.01, "recon": 1.0})
     cf_lambda1: float = 1e-4             # Eq. 6 lambda_1 in the training CF layer (tracker: cf_lambda1)
+    cf_lambda1_rel: float = 0.0          # extra lambda_1 relative to each target patch's feature energy (tracker:
+    #                                      cf_lambda1_rel; treated as a constant, no gradient through it)
     cf_lambda2: float = 0.1              # Eq. 6 lambda_2
     epochs: int = 50
     steps: int = 0                       # total optimiser steps; > 0 overrides epochs

@@ -82,8 +82,9 @@ class EDCFActor(nn.Module):
 
     def __init__(self, net: EDCFNet, weights: dict[str, float], cf_lambda1: float = 1e-4,
                  cf_lambda2: float = 0.1, autocast_dtype: torch.dtype | None = None,
-                 channels_last: bool = False):
+                 channels_last: bool = False, cf_lambda1_rel: float = 0.0):
         super().__init__()
+        self.cf_lambda1_rel = cf_lambda1_rel
         self.net = net
         self.weights = dict(weights)
         self.cf_lambda1 = cf_lambda1
@@ -138,7 +139,11 @@ class EDCFActor(nn.Module):
                 y0, ys = cf_targets((hf, wf), batch["cf_shift"].float(), batch["cf_sigma"].float())
                 z0 = fine_cf[:, 0] * win
                 ctx = fine_cf[:, 1:] * win if k1 > 1 else None
-                w_hat = cf.cf_solve(z0, y0, ctx, self.cf_lambda1, self.cf_lambda2)
+                lam1 = self.cf_lambda1
+                if self.cf_lambda1_rel:
+                    # the tracker's scale-free ridge (tracker.cf_lambda): energy of each windowed target patch
+                    lam1 = self.cf_lambda1 + self.cf_lambda1_rel * z0.detach().float().square().sum(dim=(1, 2, 3))
+                w_hat = cf.cf_solve(z0, y0, ctx, lam1, self.cf_lambda2)
                 g = cf.cf_response(w_hat, fine_x * win)
                 terms["low"] = cf.cf_loss(g, ys)
                 with torch.no_grad():

@@ -139,7 +139,8 @@ def train(cfg: TrainConfig, out_dir: str | Path, device: str = "cpu",
     if cfg.channels_last:
         net = net.to(memory_format=torch.channels_last)
     weights = loss_weights(cfg.variant, cfg.loss_scale)
-    actor = EDCFActor(net, weights, cfg.cf_lambda1, cfg.cf_lambda2, autocast_dtype, cfg.channels_last)
+    actor = EDCFActor(net, weights, cfg.cf_lambda1, cfg.cf_lambda2, autocast_dtype, cfg.channels_last,
+                      cf_lambda1_rel=cfg.cf_lambda1_rel)
     model = actor
     if distributed:
         model = torch.nn.parallel.DistributedDataParallel(
