@@ -70,6 +70,8 @@ class TrackerConfig:
     single_pass: bool = False        # one enlarged crop and one encoder pass per frame: CF scales from resampled
     #                                  fine features, semantic scales from exemplars cut at every scale, CF
     #                                  update from the same features shifted to the new position
+    single_pass_update: str = "nearest"  # single_pass CF update windows: "nearest" whole cells, or "bilinear"
+    #                                  (sub-cell position and the new size's cell pitch)
     single_pass_margin: int = 8      # extra fine cells around the context windows for the move (single_pass)
     # --- robustness ---
     min_target_size: float = 4.0     # smallest allowed box side (pixels)
@@ -89,6 +91,8 @@ class TrackerConfig:
             raise ConfigError(f"scale_num must be a positive odd number, got {self.scale_num}")
         if self.semantic_scales not in ("all", "center"):
             raise ConfigError(f"semantic_scales must be 'all' or 'center', got {self.semantic_scales!r}")
+        if self.single_pass_update not in ("nearest", "bilinear"):
+            raise ConfigError(f"single_pass_update must be 'nearest' or 'bilinear', got {self.single_pass_update!r}")
         if self.single_pass_margin < 0:
             raise ConfigError(f"single_pass_margin must be >= 0, got {self.single_pass_margin}")
         if self.cf_update_interval < 1:
@@ -143,7 +147,9 @@ PRESETS: dict[str, dict[str, Any]] = {
     "reference": {},                                    # fp32 eager, the accuracy reference
     # one enlarged crop and one encoder pass per frame, bf16 semantic branch, BatchNorm folded, channels_last
     "realtime": {"half_precision": True, "cf_half_precision": True, "single_pass": True},
-    "fast": {"half_precision": True, "cf_half_precision": True, "single_pass": True, "cf_update_interval": 2},
+    # realtime, re-solving the CF every 3rd frame with a smaller move margin (more re-crops on fast motion)
+    "fast": {"half_precision": True, "cf_half_precision": True, "single_pass": True, "cf_update_interval": 3,
+             "single_pass_margin": 4},
 }
 
 

@@ -227,15 +227,19 @@ class EDCFTracker:
         """Eq. 6-7 on windows of enlarged fine features: the target window centred ``shift`` cells from the
         middle of ``fine_big`` and the k context windows at ``offsets`` from it; the target is ``w_cells`` x
         ``h_cells`` fine cells."""
+        return self._solve_windows(cf_windows(fine_big, pad, offsets, shift), w_cells, h_cells)
+
+    def _solve_windows(self, windows: torch.Tensor, w_cells: float, h_cells: float) -> torch.Tensor:
+        """Eq. 6-7 for (1 + k) x C x n x n fine-feature windows: the target's, then the k context ones."""
         c = self.config
-        fine = self._cf_prepare(cf_windows(fine_big, pad, offsets, shift))
+        fine = self._cf_prepare(windows)
         hf, wf = fine.shape[-2:]
         # Gaussian target (Eq. 8's y): sigma proportional to the target size in feature cells.
         sigma = max(0.5, c.cf_sigma * math.sqrt(w_cells * h_cells))
         key = ("y", hf, wf, round(sigma, 3))
         if key not in self._cache:
             self._cache[key] = cf.gaussian_target(hf, wf, sigma, device=self.device)
-        ctx = fine[1:].unsqueeze(0) if len(offsets) else None
+        ctx = fine[1:].unsqueeze(0) if fine.shape[0] > 1 else None
         return cf.cf_solve(fine[:1], self._cache[key], ctx, cf_lambda(fine[:1], c), c.cf_lambda2)
 
     def _learn_cf(self, image: np.ndarray, cx: float, cy: float, w: float, h: float, side: float,
@@ -492,19 +496,45 @@ class EDCFTracker:
         return from_center(new_pos[0], new_pos[1], new_size[0], new_size[1]), score
 
     def _cf_from_detection(self, detection, disp: np.ndarray, size: np.ndarray, x_side: float):
-        """Single-pass CF update: solve Eq. 6-7 on windows of this frame's enlarged fine features, shifted to
-        the new position (nearest cell), instead of cutting a new crop. None when the move plus the context
-        offsets leave the features (then the caller re-crops)."""
+        """Single-pass CF update: solve Eq. 6-7 on windows of this frame's enlarged fine features placed at the
+        new position, instead of cutting a new crop. ``single_pass_update = "nearest"`` slices whole-cell
+        windows; ``"bilinear"`` resamples them at the exact sub-cell position and at the new target size's
+        cell pitch (what a new crop would see). None when the move plus the context offsets leave the
+        features (then the caller re-crops)."""
         fine_big, (px, py) = detection
         c = self.config
         scale = c.search_size / x_side / FINE_STRIDE                      # fine cells per image pixel
-        shift = (int(round(disp[0] * scale)), int(round(disp[1] * scale)))
-        offsets = context_cell_offsets(size[0], size[1], x_side, c)
-        if any(abs(shift[0] + dx) > px or abs(shift[1] + dy) > py for dx, dy in [(0, 0)] + offsets):
+        side = context_size(size[0], size[1], c.context_amount) * c.search_size / c.exemplar_size
+        exact = (disp[0] * scale, disp[1] * scale)
+        shift = (int(round(exact[0])), int(round(exact[1])))
+        if c.single_pass_update == "nearest":
+            offsets = context_cell_offsets(size[0], size[1], x_side, c)       # in fine_big's cells
+            reach = [(shift[0] + dx, shift[1] + dy) for dx, dy in [(0, 0)] + offsets]
+        else:
+            offsets = context_cell_offsets(size[0], size[1], side, c)         # in the new crop's cells
+            r = side / x_side
+            reach = [(exact[0] + dx * r, exact[1] + dy * r) for dx, dy in [(0, 0)] + offsets]
+        if any(abs(rx) > px or abs(ry) > py for rx, ry in reach):
             self.recrops = getattr(self, "recrops", 0) + 1
             return None
+        new_scale = c.search_size / side / FINE_STRIDE                    # cells of a crop at the new size
         with torch.inference_mode():
-            return self._solve_cf(fine_big, (px, py), offsets, size[0] * scale, size[1] * scale, shift)
+            if c.single_pass_update == "nearest":
+                return self._solve_cf(fine_big, (px, py), offsets, size[0] * scale, size[1] * scale, shift)
+            # bilinear: window k samples fine_big at centre + exact shift + offset_k * r + u * r, r = side / x_side
+            h_in, w_in = fine_big.shape[-2:]
+            n = h_in - 2 * py
+            r = side / x_side
+            u = torch.arange(n, dtype=torch.float64, device=self.device) - (n - 1) / 2.0
+            grids = []
+            for dx, dy in [(0, 0)] + offsets:
+                gx = 2.0 * (exact[0] + (dx + u) * r) / (w_in - 1)
+                gy = 2.0 * (exact[1] + (dy + u) * r) / (h_in - 1)
+                grids.append(torch.stack(torch.meshgrid(gx, gy, indexing="xy"), dim=-1))
+            grid = torch.stack(grids).float()
+            wins = F.grid_sample(fine_big.expand(grid.shape[0], -1, -1, -1), grid, mode="bilinear",
+                                 padding_mode="zeros", align_corners=True)
+            return self._solve_windows(wins, size[0] * new_scale, size[1] * new_scale)
 
     def warmup(self, size: tuple[int, int] = (240, 320)) -> None:
         """One dummy init + update so that lazy allocations happen before the first real frame."""

@@ -79,6 +79,15 @@ def trackers_ini() -> str:
                   f"env_EDCF_VARIANT = {identifier}",
                   "tags = edcf",
                   ""]
+    # EDCF with the single-pass bf16 path (config.PRESETS["realtime"]), for the real-time experiment.
+    lines += ["[EDCF-realtime]",
+              "label = EDCF (realtime preset)",
+              "protocol = traxpython",
+              f"command = {SERVER_MODULE}",
+              "env_EDCF_VARIANT = EDCF",
+              "env_EDCF_PRESET = realtime",
+              "tags = edcf",
+              ""]
     return "\n".join(lines)
 
 

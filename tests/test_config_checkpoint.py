@@ -72,3 +72,11 @@ def test_bad_weights_files(tmp_path):
     mismatched = save_checkpoint(ckpt, tmp_path / "mismatch.pth")
     with pytest.raises(WeightsError, match="do not match"):
         build_network(load_checkpoint(mismatched))
+
+
+def test_pysot_realtime_config_is_the_realtime_preset():
+    from pathlib import Path
+
+    from edcf_plugin.config import TrackerConfig, preset
+    path = Path(__file__).resolve().parents[1] / "toolkit_configs" / "pysot" / "edcf_realtime.yaml"
+    assert TrackerConfig.from_yaml(path) == TrackerConfig().replace(**preset("realtime"))

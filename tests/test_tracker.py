@@ -211,3 +211,23 @@ def test_relative_lambda_makes_the_cf_scale_free():
     ga = cf.cf_response(cf.cf_solve(k * z0, y, k * ctx, cf_lambda(k * z0, absolute), 0.1), k * x)
     g1a = cf.cf_response(cf.cf_solve(z0, y, ctx, cf_lambda(z0, absolute), 0.1), x)
     assert (ga - g1a).abs().max() > 1e-3
+
+
+def test_single_pass_bilinear_update_equals_nearest_at_whole_cells():
+    from edcf_plugin.boxes import context_size
+    frames, gt = make_sequence(n=2, seed=5)
+    trk = build_tracker("EDCF", overrides={"single_pass": True})
+    trk.init(frames[0], gt[0])
+    c = trk.config
+    cx, cy = trk.pos
+    w, h = trk.size
+    x_side = context_size(w, h, c.context_amount) * c.search_size / c.exemplar_size
+    _, _, detection = trk._responses_single_pass(frames[1], cx, cy, x_side, w, h)
+    disp = np.array([-2.0, 1.0]) * 2 * x_side / c.search_size
+    nearest = trk._cf_from_detection(detection, disp, trk.size, x_side)
+    trk.config = c.replace(single_pass_update="bilinear")
+    bilinear = trk._cf_from_detection(detection, disp, trk.size, x_side)
+    assert (bilinear - nearest).abs().max() <= 1e-4 * nearest.abs().max()
+    # a sub-cell move changes the bilinear windows but not the nearest ones
+    moved = trk._cf_from_detection(detection, disp + 0.4 * 2 * x_side / c.search_size, trk.size, x_side)
+    assert (moved - bilinear).abs().max() > 1e-3 * nearest.abs().max()
