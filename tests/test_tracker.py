@@ -154,20 +154,27 @@ def test_fold_batchnorm_keeps_the_function():
             assert (a - b).abs().max() <= 1e-4 * a.abs().max()
 
 
-def test_single_pass_update_matches_a_recrop_at_whole_cells():
-    """The single-pass CF update (windows of this frame's features, shifted) equals solving on a new crop at
-    the new position when the move is a whole number of fine cells."""
-    import torch
-
+def _single_pass_detection(seed):
+    """A single-pass tracker initialised on frame 0 of a generated sequence and its frame-1 detection
+    features (the input of the CF update)."""
     from edcf_plugin.boxes import context_size
-    frames, gt = make_sequence(n=2, seed=3)
+    frames, gt = make_sequence(n=2, seed=seed)
     trk = build_tracker("EDCF", overrides={"single_pass": True})
     trk.init(frames[0], gt[0])
     c = trk.config
-    cx, cy = trk.pos
     w, h = trk.size
     x_side = context_size(w, h, c.context_amount) * c.search_size / c.exemplar_size
-    _, _, detection = trk._responses_single_pass(frames[1], cx, cy, x_side, w, h)
+    _, _, detection = trk._responses_single_pass(frames[1], *trk.pos, x_side, w, h)
+    return trk, frames, detection, x_side
+
+
+def test_single_pass_update_matches_a_recrop_at_whole_cells():
+    """The single-pass CF update (windows of this frame's features, shifted) equals solving on a new crop at
+    the new position when the move is a whole number of fine cells."""
+    trk, frames, detection, x_side = _single_pass_detection(seed=3)
+    c = trk.config
+    cx, cy = trk.pos
+    w, h = trk.size
     cell = 2 * x_side / c.search_size                         # image pixels per fine cell
     disp = np.array([3 * cell, -2 * cell])
     shifted = trk._cf_from_detection(detection, disp, trk.size, x_side)
@@ -214,15 +221,8 @@ def test_relative_lambda_makes_the_cf_scale_free():
 
 
 def test_single_pass_bilinear_update_equals_nearest_at_whole_cells():
-    from edcf_plugin.boxes import context_size
-    frames, gt = make_sequence(n=2, seed=5)
-    trk = build_tracker("EDCF", overrides={"single_pass": True})
-    trk.init(frames[0], gt[0])
+    trk, _, detection, x_side = _single_pass_detection(seed=5)
     c = trk.config
-    cx, cy = trk.pos
-    w, h = trk.size
-    x_side = context_size(w, h, c.context_amount) * c.search_size / c.exemplar_size
-    _, _, detection = trk._responses_single_pass(frames[1], cx, cy, x_side, w, h)
     disp = np.array([-2.0, 1.0]) * 2 * x_side / c.search_size
     nearest = trk._cf_from_detection(detection, disp, trk.size, x_side)
     trk.config = c.replace(single_pass_update="bilinear")
