@@ -124,3 +124,28 @@ def test_cf_loss_zero_for_a_perfect_filter_on_the_same_patch():
     w = cf.cf_solve(feat, y, None, lambda1=1e-6)
     assert float(cf.cf_loss(cf.cf_response(w, feat), y)) < 1e-4 * float((y ** 2).sum())
     assert math.isfinite(float(cf.cf_loss(cf.cf_response(w, torch.roll(feat, 2, -1)), y)))
+
+
+def test_relative_ridge_in_training_matches_explicit_per_pair_lambda(monkeypatch):
+    """cf_lambda1_rel gives each pair lambda_1 = cf_lambda1 + rel * (energy of its windowed target patch),
+    exactly what the tracker's cf_lambda computes, and the CF loss still back-propagates to the fine branch."""
+    from edcf_plugin import cf
+    seen = []
+    original = cf.cf_solve
+
+    def spy(z0, y, ctx, lambda1, lambda2):
+        seen.append((z0.detach().clone(), lambda1))
+        return original(z0, y, ctx, lambda1, lambda2)
+
+    monkeypatch.setattr(cf, "cf_solve", spy)
+    torch.manual_seed(0)
+    net = EDCFNet(TINY_NET)
+    actor = EDCFActor(net, {"high": 0.0, "low": 1.0, "recon": 0.0}, cf_lambda1=1e-4, cf_lambda1_rel=0.003)
+    loss, _ = actor(_batch())
+    loss.backward()
+    z0, lam = seen[-1]
+    expected = 1e-4 + 0.003 * z0.float().square().sum(dim=(1, 2, 3))
+    assert torch.is_tensor(lam) and lam.shape == (z0.shape[0],)
+    torch.testing.assert_close(lam, expected)
+    grads = [p.grad for n, p in net.named_parameters() if n.startswith("fine_head.") and p.dim() > 1]
+    assert grads and all(g is not None and torch.isfinite(g).all() and g.abs().sum() > 0 for g in grads)
