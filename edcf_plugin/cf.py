@@ -67,6 +67,16 @@ def context_offsets(width: float, height: float, k: int = 4) -> list[tuple[float
     return out
 
 
+def relative_ridge(z0: torch.Tensor, lambda1: float, lambda1_rel: float) -> float | torch.Tensor:
+    """lambda_1 of Eq. 6 made scale-free: ``lambda1 + lambda1_rel * E`` per batch item, E the mean spectral
+    energy per frequency of the (windowed) target features ``z0`` (B x C x H x W; by Parseval, the sum of their
+    squares). Returns ``lambda1`` itself when ``lambda1_rel`` is 0, else a (B,) tensor (no gradient) for
+    :func:`cf_solve`. Used by the tracker and by the training CF layer alike."""
+    if not lambda1_rel:
+        return lambda1
+    return lambda1 + lambda1_rel * z0.detach().float().square().sum(dim=(1, 2, 3))
+
+
 def cf_solve(z0: torch.Tensor, y: torch.Tensor, contexts: torch.Tensor | None = None,
              lambda1: float | torch.Tensor = 1e-4, lambda2: float = 0.1) -> torch.Tensor:
     """Closed-form context-aware CF (Eq. 6-7): the exact minimiser of

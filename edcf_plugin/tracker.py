@@ -60,13 +60,18 @@ def cf_windows(fine_big: torch.Tensor, pad: int | tuple[int, int], offsets: list
     return torch.stack(wins)
 
 
-def cf_lambda(z0: torch.Tensor, config: TrackerConfig) -> float:
-    """lambda_1 of Eq. 6 for target features ``z0`` (windowed): ``cf_lambda1 + cf_lambda1_rel * E`` where E is
-    the mean spectral energy of ``z0`` per frequency (Parseval: the sum of its squares). The relative term makes
-    the ridge independent of the features' arbitrary scale (our features are not normalised)."""
-    if config.cf_lambda1_rel == 0.0:
-        return config.cf_lambda1
-    return config.cf_lambda1 + config.cf_lambda1_rel * float(z0.square().sum())
+def sampling_grid(h_in: int, w_in: int, n: int, centers: list[tuple[float, float]], pitches: list[float],
+                  device=None) -> torch.Tensor:
+    """``grid_sample`` grid (K x n x n x 2, align_corners=True) for K square windows of n x n cells read from an
+    h_in x w_in map: window k is centred ``centers[k] = (dx, dy)`` cells from the map's middle and samples every
+    ``pitches[k]`` input cells (pitch 1 at a whole-cell centre reads the cells exactly)."""
+    u = torch.arange(n, dtype=torch.float64) - (n - 1) / 2.0
+    grids = []
+    for (dx, dy), pitch in zip(centers, pitches):
+        gx = 2.0 * (dx + u * pitch) / (w_in - 1)
+        gy = 2.0 * (dy + u * pitch) / (h_in - 1)
+        grids.append(torch.stack(torch.meshgrid(gx, gy, indexing="xy"), dim=-1))
+    return torch.stack(grids).float().to(device)
 
 
 def fold_batchnorm(net: EDCFNet) -> EDCFNet:
@@ -240,7 +245,8 @@ class EDCFTracker:
         if key not in self._cache:
             self._cache[key] = cf.gaussian_target(hf, wf, sigma, device=self.device)
         ctx = fine[1:].unsqueeze(0) if fine.shape[0] > 1 else None
-        return cf.cf_solve(fine[:1], self._cache[key], ctx, cf_lambda(fine[:1], c), c.cf_lambda2)
+        lam1 = cf.relative_ridge(fine[:1], c.cf_lambda1, c.cf_lambda1_rel)
+        return cf.cf_solve(fine[:1], self._cache[key], ctx, lam1, c.cf_lambda2)
 
     def _learn_cf(self, image: np.ndarray, cx: float, cy: float, w: float, h: float, side: float,
                   with_semantic: bool = False):
@@ -365,12 +371,8 @@ class EDCFTracker:
         in an h_in x w_in map with a cell pitch of s input cells (s = 1: exactly the central window)."""
         key = ("sgrid", h_in, w_in, n_out)
         if key not in self._cache:
-            u = torch.arange(n_out, dtype=torch.float64) - (n_out - 1) / 2.0
-            grids = []
-            for s in self._scales.tolist():
-                gx, gy = 2.0 * u * s / (w_in - 1), 2.0 * u * s / (h_in - 1)
-                grids.append(torch.stack(torch.meshgrid(gx, gy, indexing="xy"), dim=-1))
-            self._cache[key] = torch.stack(grids).float().to(self.device)
+            scales = self._scales.tolist()
+            self._cache[key] = sampling_grid(h_in, w_in, n_out, [(0.0, 0.0)] * len(scales), scales, self.device)
         return self._cache[key]
 
     def _responses_single_pass(self, image: np.ndarray, cx: float, cy: float, x_side: float,
@@ -457,11 +459,10 @@ class EDCFTracker:
             resp = fused[best]
             resp = resp - resp.min()
             resp = resp / resp.sum().clamp_min(1e-12)
-            window = self._window(hf, wf)
-            key = ("winsum", hf, wf)
+            key = ("winnorm", hf, wf)
             if key not in self._cache:
-                self._cache[key] = float(window.sum())
-            resp = (1.0 - c.window_influence) * resp + (c.window_influence / self._cache[key]) * window
+                self._cache[key] = self._window(hf, wf) / self._window(hf, wf).sum()
+            resp = (1.0 - c.window_influence) * resp + c.window_influence * self._cache[key]
             self.last_response = resp          # fused response of the chosen scale (for visualisation)
             idx = int(resp.argmax())
         iy, ix = divmod(idx, wf)
@@ -521,17 +522,10 @@ class EDCFTracker:
         with torch.inference_mode():
             if c.single_pass_update == "nearest":
                 return self._solve_cf(fine_big, (px, py), offsets, size[0] * scale, size[1] * scale, shift)
-            # bilinear: window k samples fine_big at centre + exact shift + offset_k * r + u * r, r = side / x_side
+            # bilinear: window k is centred at the exact shift + offset_k * r and samples every r = side / x_side
             h_in, w_in = fine_big.shape[-2:]
             n = h_in - 2 * py
-            r = side / x_side
-            u = torch.arange(n, dtype=torch.float64, device=self.device) - (n - 1) / 2.0
-            grids = []
-            for dx, dy in [(0, 0)] + offsets:
-                gx = 2.0 * (exact[0] + (dx + u) * r) / (w_in - 1)
-                gy = 2.0 * (exact[1] + (dy + u) * r) / (h_in - 1)
-                grids.append(torch.stack(torch.meshgrid(gx, gy, indexing="xy"), dim=-1))
-            grid = torch.stack(grids).float()
+            grid = sampling_grid(h_in, w_in, n, reach, [side / x_side] * len(reach), self.device)
             wins = F.grid_sample(fine_big.expand(grid.shape[0], -1, -1, -1), grid, mode="bilinear",
                                  padding_mode="zeros", align_corners=True)
             return self._solve_windows(wins, size[0] * new_scale, size[1] * new_scale)

@@ -196,28 +196,26 @@ def test_single_pass_follows_target_and_recrops_after_a_jump(moving_sequence):
 
 
 def test_relative_lambda_makes_the_cf_scale_free():
-    """With cf_lambda1_rel the ridge follows the features' energy: scaling the features by k scales the
+    """With a relative ridge the lambda_1 follows the features' energy: scaling the features by k scales the
     filter by 1/k, so the detection response does not change (absolute lambda_1 alone does not do that)."""
     import torch
 
     from edcf_plugin import cf
-    from edcf_plugin.config import TrackerConfig
-    from edcf_plugin.tracker import cf_lambda
     rng = np.random.default_rng(0)
     z0 = torch.from_numpy(rng.normal(size=(1, 4, 16, 16)))
     ctx = torch.from_numpy(rng.normal(size=(1, 4, 4, 16, 16)))
     x = torch.from_numpy(rng.normal(size=(1, 4, 16, 16)))
     y = cf.gaussian_target(16, 16, 1.5, dtype=torch.float64)
-    rel = TrackerConfig(cf_lambda1=0.0, cf_lambda1_rel=0.01)
     k = 37.0
-    g1 = cf.cf_response(cf.cf_solve(z0, y, ctx, cf_lambda(z0, rel), 0.1), x)
-    gk = cf.cf_response(cf.cf_solve(k * z0, y, k * ctx, cf_lambda(k * z0, rel), 0.1), k * x)
-    torch.testing.assert_close(gk, g1, rtol=1e-8, atol=1e-10)
-    assert cf_lambda(k * z0, rel) == pytest.approx(k * k * cf_lambda(z0, rel))
-    absolute = TrackerConfig(cf_lambda1=1.0, cf_lambda1_rel=0.0)
-    ga = cf.cf_response(cf.cf_solve(k * z0, y, k * ctx, cf_lambda(k * z0, absolute), 0.1), k * x)
-    g1a = cf.cf_response(cf.cf_solve(z0, y, ctx, cf_lambda(z0, absolute), 0.1), x)
-    assert (ga - g1a).abs().max() > 1e-3
+
+    def response(scale, lambda1, rel):
+        z = scale * z0
+        return cf.cf_response(cf.cf_solve(z, y, scale * ctx, cf.relative_ridge(z, lambda1, rel), 0.1), scale * x)
+
+    torch.testing.assert_close(response(k, 0.0, 0.01), response(1.0, 0.0, 0.01), rtol=1e-6, atol=1e-8)
+    assert float(cf.relative_ridge(k * z0, 0.0, 0.01)) == pytest.approx(k * k * float(cf.relative_ridge(z0, 0.0, 0.01)))
+    assert (response(k, 1.0, 0.0) - response(1.0, 1.0, 0.0)).abs().max() > 1e-3
+    assert cf.relative_ridge(z0, 1e-4, 0.0) == 1e-4             # no relative part: the scalar itself
 
 
 def test_single_pass_bilinear_update_equals_nearest_at_whole_cells():

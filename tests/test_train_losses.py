@@ -128,7 +128,7 @@ def test_cf_loss_zero_for_a_perfect_filter_on_the_same_patch():
 
 def test_relative_ridge_in_training_matches_explicit_per_pair_lambda(monkeypatch):
     """cf_lambda1_rel gives each pair lambda_1 = cf_lambda1 + rel * (energy of its windowed target patch),
-    exactly what the tracker's cf_lambda computes, and the CF loss still back-propagates to the fine branch."""
+    exactly what the tracker's cf.relative_ridge computes, and the CF loss still back-propagates to the fine branch."""
     from edcf_plugin import cf
     seen = []
     original = cf.cf_solve

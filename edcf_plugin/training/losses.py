@@ -139,10 +139,7 @@ class EDCFActor(nn.Module):
                 y0, ys = cf_targets((hf, wf), batch["cf_shift"].float(), batch["cf_sigma"].float())
                 z0 = fine_cf[:, 0] * win
                 ctx = fine_cf[:, 1:] * win if k1 > 1 else None
-                lam1 = self.cf_lambda1
-                if self.cf_lambda1_rel:
-                    # the tracker's scale-free ridge (tracker.cf_lambda): energy of each windowed target patch
-                    lam1 = self.cf_lambda1 + self.cf_lambda1_rel * z0.detach().float().square().sum(dim=(1, 2, 3))
+                lam1 = cf.relative_ridge(z0, self.cf_lambda1, self.cf_lambda1_rel)   # the tracker's ridge
                 w_hat = cf.cf_solve(z0, y0, ctx, lam1, self.cf_lambda2)
                 g = cf.cf_response(w_hat, fine_x * win)
                 terms["low"] = cf.cf_loss(g, ys)
