@@ -144,25 +144,35 @@ def _per_item(lambda1: float | torch.Tensor, b: int, trailing: int, dtype) -> fl
 
 
 def _solve_dual_no_grad(a: torch.Tensor, yf: torch.Tensor, lambda1: float) -> torch.Tensor:
-    """The same dual solve as ``cf_solve`` for tracking (no autograd), about twice as fast: the Hermitian
+    """The same dual solve as ``cf_solve`` for tracking (no autograd), several times faster: the Hermitian
     positive definite (K+1) x (K+1) systems ``(G + lambda1 I) alpha = e_0`` are solved for every frequency at
     once by Gaussian elimination vectorised over the frequencies (a handful of tensor operations instead of one
-    LAPACK call per frequency), in double precision. Frequencies whose pivots are not clearly positive or whose
+    LAPACK call per frequency), in double precision. The Gram matrix and ``w^ = sum_i conj(a_i) alpha_i`` are
+    formed with element-wise products over frequency-last tensors (one per Gram row) rather than batched tiny
+    matrix products, which cost ~2x more on the CPU. Frequencies whose pivots are not clearly positive or whose
     solution is not finite fall back to the pseudo-inverse, as in ``cf_solve``.
 
     ``a``: B x (K+1) x C x H x Wr spectra (context ones already scaled by sqrt(lambda2)); ``yf``: B' x H x Wr.
     Returns w^: B x C x H x Wr, complex128.
     """
     b, n, c, h, wr = a.shape
-    a_f = a.permute(0, 3, 4, 1, 2).reshape(-1, n, c).to(torch.complex128)      # F x n x C (F = B H Wr)
-    gram = a_f @ a_f.conj().transpose(-1, -2)                                   # F x n x n
-    lam = _per_item(lambda1, b, 4, torch.float64)
+    hw = h * wr
+    f = b * hw
+    a_n = a.reshape(b, n, c, hw).permute(1, 2, 0, 3).reshape(n, c, f).to(torch.complex128)  # n x C x F, F = B H Wr
+    a_c = a_n.conj()
+    m = torch.empty(n, n, f, dtype=torch.complex128, device=a.device)
+    for i in range(n):                                                          # G_ij = sum_c a_ic conj(a_jc)
+        row = (a_n[i:i + 1] * a_c[i:]).sum(1)                                   # (n - i) x F
+        m[i, i:] = row
+        m[i + 1:, i] = row[1:].conj()
+    lam = _per_item(lambda1, b, 1, torch.float64)
     if torch.is_tensor(lam):
-        lam = lam.expand(b, h, wr, 1, 1).reshape(-1, 1, 1)
-    lhs = gram + lam * torch.eye(n, dtype=gram.dtype, device=gram.device)
-    m = lhs.permute(1, 2, 0).contiguous()                                       # n x n x F
+        lam = lam.reshape(b, 1).expand(b, hw).reshape(f)
+    diag = torch.arange(n, device=a.device)
+    m[diag, diag] += lam
+    lhs = m.clone()                                                             # kept for the fallback
     scale = m.diagonal(dim1=0, dim2=1).real.amax(dim=-1)                         # F
-    rhs = torch.zeros(n, m.shape[-1], dtype=m.dtype, device=m.device)
+    rhs = torch.zeros(n, f, dtype=m.dtype, device=m.device)
     rhs[0] = 1.0
     pivots = []
     for j in range(n):
@@ -179,11 +189,11 @@ def _solve_dual_no_grad(a: torch.Tensor, yf: torch.Tensor, lambda1: float) -> to
         alpha[j] = acc / m[j, j]
     bad = (torch.stack(pivots) <= 1e-12 * scale).any(0) | ~torch.isfinite(torch.view_as_real(alpha)).all(-1).all(0)
     if bool(bad.any()):
-        fix = torch.linalg.pinv(lhs[bad], hermitian=True)[..., 0]               # first column: (G + l I)^+ e_0
+        fix = torch.linalg.pinv(lhs[:, :, bad].permute(2, 0, 1), hermitian=True)[..., 0]   # (G + l I)^+ e_0
         alpha[:, bad] = fix.transpose(0, 1)
-    alpha = alpha.transpose(0, 1).reshape(b, h, wr, n) * yf.reshape(yf.shape[0], h, wr, 1).to(alpha.dtype)
-    w = (a_f.conj().transpose(-1, -2) @ alpha.reshape(-1, n, 1)).squeeze(-1)   # F x C
-    return w.reshape(b, h, wr, c).permute(0, 3, 1, 2)
+    alpha = alpha * yf.reshape(yf.shape[0], hw).expand(b, hw).reshape(f).to(alpha.dtype)
+    w = (a_c * alpha[:, None]).sum(0)                                           # C x F: sum_i conj(a_i) alpha_i
+    return w.reshape(c, b, h, wr).transpose(0, 1)
 
 
 def cf_response(w_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

@@ -192,3 +192,20 @@ def test_per_item_lambda1_equals_separate_solves(grad):
     batched = cf_solve(z0, y, None, lams)
     for b in range(3):
         torch.testing.assert_close(batched[b], cf_solve(z0[b:b + 1], y, None, float(lams[b]))[0])
+
+
+def test_tracking_solve_partial_fallback_in_a_batch():
+    """A batch mixing a flat item (its systems need the pseudo-inverse fallback) with a textured one: the
+    frequency-vectorised solve must route only the singular frequencies to the fallback and keep each item's
+    frequencies in place (no mixing of batch items and channels)."""
+    rng = np.random.default_rng(3)
+    z0 = torch.from_numpy(rng.normal(size=(2, 3, 9, 11))).float()
+    ctx = torch.from_numpy(rng.normal(size=(2, 4, 3, 9, 11))).float()
+    z0[0] = 1.0
+    ctx[0] = 1.0
+    y = gaussian_target(9, 11, 1.2)
+    with torch.no_grad():
+        fast = cf_solve(z0, y, ctx, 1e-6, 0.1)
+    slow = cf_solve(z0.clone().requires_grad_(), y, ctx, 1e-6, 0.1).detach()
+    for b in range(2):
+        assert (fast[b] - slow[b]).abs().max() <= 1e-4 * slow[b].abs().max() + 1e-7
