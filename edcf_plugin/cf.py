@@ -143,6 +143,20 @@ def _per_item(lambda1: float | torch.Tensor, b: int, trailing: int, dtype) -> fl
     return lam.expand(b).reshape((b,) + (1,) * trailing)
 
 
+def _regularised_gram(a_n: torch.Tensor, a_c: torch.Tensor, lam) -> torch.Tensor:
+    """``G + lambda1 I`` per frequency, n x n x F, from spectra ``a_n`` (n x C x F) and their conjugates ``a_c``:
+    ``G_ij = sum_c a_ic conj(a_jc)``, one row of the Hermitian matrix per element-wise product."""
+    n, _, f = a_n.shape
+    m = torch.empty(n, n, f, dtype=a_n.dtype, device=a_n.device)
+    for i in range(n):
+        row = (a_n[i:i + 1] * a_c[i:]).sum(1)                                   # (n - i) x F
+        m[i, i:] = row
+        m[i + 1:, i] = row[1:].conj()
+    diag = torch.arange(n, device=a_n.device)
+    m[diag, diag] += lam
+    return m
+
+
 def _solve_dual_no_grad(a: torch.Tensor, yf: torch.Tensor, lambda1: float) -> torch.Tensor:
     """The same dual solve as ``cf_solve`` for tracking (no autograd), several times faster: the Hermitian
     positive definite (K+1) x (K+1) systems ``(G + lambda1 I) alpha = e_0`` are solved for every frequency at
@@ -160,17 +174,10 @@ def _solve_dual_no_grad(a: torch.Tensor, yf: torch.Tensor, lambda1: float) -> to
     f = b * hw
     a_n = a.reshape(b, n, c, hw).permute(1, 2, 0, 3).reshape(n, c, f).to(torch.complex128)  # n x C x F, F = B H Wr
     a_c = a_n.conj()
-    m = torch.empty(n, n, f, dtype=torch.complex128, device=a.device)
-    for i in range(n):                                                          # G_ij = sum_c a_ic conj(a_jc)
-        row = (a_n[i:i + 1] * a_c[i:]).sum(1)                                   # (n - i) x F
-        m[i, i:] = row
-        m[i + 1:, i] = row[1:].conj()
     lam = _per_item(lambda1, b, 1, torch.float64)
     if torch.is_tensor(lam):
         lam = lam.reshape(b, 1).expand(b, hw).reshape(f)
-    diag = torch.arange(n, device=a.device)
-    m[diag, diag] += lam
-    lhs = m.clone()                                                             # kept for the fallback
+    m = _regularised_gram(a_n, a_c, lam)                                        # n x n x F, eliminated in place
     scale = m.diagonal(dim1=0, dim2=1).real.amax(dim=-1)                         # F
     rhs = torch.zeros(n, f, dtype=m.dtype, device=m.device)
     rhs[0] = 1.0
@@ -189,7 +196,9 @@ def _solve_dual_no_grad(a: torch.Tensor, yf: torch.Tensor, lambda1: float) -> to
         alpha[j] = acc / m[j, j]
     bad = (torch.stack(pivots) <= 1e-12 * scale).any(0) | ~torch.isfinite(torch.view_as_real(alpha)).all(-1).all(0)
     if bool(bad.any()):
-        fix = torch.linalg.pinv(lhs[:, :, bad].permute(2, 0, 1), hermitian=True)[..., 0]   # (G + l I)^+ e_0
+        lam_bad = lam[bad] if torch.is_tensor(lam) else lam                    # rebuilt: m was eliminated in place
+        lhs = _regularised_gram(a_n[:, :, bad], a_c[:, :, bad], lam_bad)
+        fix = torch.linalg.pinv(lhs.permute(2, 0, 1), hermitian=True)[..., 0]   # (G + l I)^+ e_0
         alpha[:, bad] = fix.transpose(0, 1)
     alpha = alpha * yf.reshape(yf.shape[0], hw).expand(b, hw).reshape(f).to(alpha.dtype)
     w = (a_c * alpha[:, None]).sum(0)                                           # C x F: sum_i conj(a_i) alpha_i
