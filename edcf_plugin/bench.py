@@ -255,7 +255,8 @@ def worker(spec: dict) -> dict:
     for seq in spec["sequences"]:
         frames, decode_s = _decode(seq["frames"])
         held = sum(f.nbytes for f in frames)
-        if kind == "edcf":
+        staged = kind == "edcf" and spec.get("stage_profile", True)
+        if staged:
             tracker.profile = {}
         run = track_frames(tracker, frames, seq["init_box"])
         valid = run.rss[run.rss > 0]
@@ -268,7 +269,7 @@ def worker(spec: dict) -> dict:
             "recovered": bool(len(failed) and run.ok[failed[0]:].any()),
             "first_update_unchanged": bool(len(frames) > 1 and run.ok[1]
                                            and np.allclose(run.boxes[1], run.boxes[0])),
-            "profile": dict(tracker.profile) if kind == "edcf" else None,
+            "profile": dict(tracker.profile) if staged else None,
         }
         del frames
     out["net_s"] = dict(net_times)
@@ -437,7 +438,10 @@ def markdown_report(report: dict) -> str:
     cap = f" (at most {report['max_frames']} per sequence)" if report["max_frames"] else ""
     m, load = report["machine"], report["load_average_1min"]
     lines = [f"`{report['command']}` — {report['date_utc']}, {m['cpu']} ({m['logical_cpus']} logical CPUs), "
-             f"torch {m.get('torch', '–')}, cv2 {m['cv2']}; 1-min load average during the run: median "
+             f"torch {m.get('torch', '–')}, cv2 {m['cv2']}"
+             + (f"; EDCF on {report.get('device')} ({m['cuda_device']}, CUDA {m.get('cuda')})"
+                if str(report.get("device", "cpu")).startswith("cuda") and m.get("cuda_device") else "")
+             + f"; 1-min load average during the run: median "
              f"{load['median']:.2f}, max {load['max']:.2f}; wall {report['wall_s'] / 60:.1f} min.", "",
              f"Sequences: {len(report['sequences'])} ({report['source']}), {report['frames']} frames{cap}; "
              f"threads: {report['threads']}; figures: medians over the stated runs.", "",
@@ -542,6 +546,9 @@ def machine_info(threads: int, malloc_tuning: bool) -> dict:
     try:
         import torch
         info["torch"] = torch.__version__
+        if torch.cuda.is_available():
+            info["cuda_device"] = torch.cuda.get_device_name(0)
+            info["cuda"] = torch.version.cuda
     except ImportError:
         pass
     return info
@@ -568,6 +575,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="TraX server start-up measurements (needs vot-trax; 0: skip; default 3)")
     p.add_argument("--no-malloc-tuning", action="store_true",
                    help="do not raise glibc's MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_ in tracker processes")
+    p.add_argument("--stage-profile", choices=["auto", "on", "off"], default="auto",
+                   help="EDCF per-stage timers (they synchronise the GPU at every stage, which slows a CUDA "
+                        "tracker): auto = on for the CPU, off for CUDA (default auto)")
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds allowed per tracker process")
     p.add_argument("--out", default=None, help="output folder (default: runs/bench/<UTC time>)")
 
@@ -633,6 +643,8 @@ def run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     log = out / "workers.log"
     env = worker_env(args.threads, not args.no_malloc_tuning)
+    stage_profile = args.stage_profile == "on" or (args.stage_profile == "auto"
+                                                   and not str(args.device).startswith("cuda"))
     gt = {s.name: s.groundtruth[:len(s.frames)] for s in seqs}
     seq_specs = [{"name": s.name, "frames": [str(p) for p in s.frames], "init_box": s.groundtruth[0].tolist()}
                  for s in seqs]
@@ -645,7 +657,8 @@ def run(args: argparse.Namespace) -> int:
         loads.append(os.getloadavg()[0])
         order = seq_specs[r % len(seq_specs):] + seq_specs[:r % len(seq_specs)]
         spec = {"name": s.name, "kind": s.kind, "variant": s.variant, "preset": s.preset, "weights": args.weights,
-                "device": args.device, "threads": args.threads, "sequences": order}
+                "device": args.device, "threads": args.threads, "sequences": order,
+                "stage_profile": stage_profile}
         t0 = time.perf_counter()
         result = run_job(spec, env, args.timeout, log)
         raw[s.name].append(result)
@@ -684,7 +697,7 @@ def run(args: argparse.Namespace) -> int:
         "weights_sha256": file_sha256(weights) if weights.is_file() else None,
         "source": source, "source_short": args.split if not args.sequences else "given sequences",
         "sequences": [s.name for s in seqs], "frames": int(sum(len(s.frames) for s in seqs)),
-        "max_frames": args.max_frames, "threads": args.threads, "trax_startup": trax_info,
+        "max_frames": args.max_frames, "threads": args.threads, "device": args.device, "trax_startup": trax_info,
         "trackers": {s.name: aggregate(s.name, raw[s.name], gt) for s in specs},
     }
     report["trackers"] = {k: {**v, "spec": {"kind": s.kind, "variant": s.variant, "preset": s.preset}}
