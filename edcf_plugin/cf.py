@@ -77,6 +77,11 @@ def relative_ridge(z0: torch.Tensor, lambda1: float, lambda1_rel: float) -> floa
     return lambda1 + lambda1_rel * z0.detach().float().square().sum(dim=(1, 2, 3))
 
 
+#: Tracking (no-grad) solve on CUDA: "elimination" (``_solve_dual_no_grad``, many small element-wise kernels) or
+#: "batched" (the batched LAPACK-style ``solve_ex`` of the training path: a few large kernels).
+CUDA_SOLVE = "elimination"
+
+
 def cf_solve(z0: torch.Tensor, y: torch.Tensor, contexts: torch.Tensor | None = None,
              lambda1: float | torch.Tensor = 1e-4, lambda2: float = 0.1) -> torch.Tensor:
     """Closed-form context-aware CF (Eq. 6-7): the exact minimiser of
@@ -107,7 +112,7 @@ def cf_solve(z0: torch.Tensor, y: torch.Tensor, contexts: torch.Tensor | None = 
         return zf.conj() * (yf / denom).unsqueeze(1)
     cf = torch.fft.rfft2(contexts)                              # B x K x C x H x Wr
     a = torch.cat([zf.unsqueeze(1), math.sqrt(lambda2) * cf], dim=1)   # B x (K+1) x C x H x Wr
-    if not (torch.is_grad_enabled() and a.requires_grad):
+    if not (torch.is_grad_enabled() and a.requires_grad) and (a.device.type != "cuda" or CUDA_SOLVE == "elimination"):
         return _solve_dual_no_grad(a, yf, lambda1).to(zf.dtype)
     # Gram matrix G_ij = sqrt(mu_i mu_j) sum_c a_ic conj(a_jc) = (B^H B)_ij, per frequency.
     # The per-frequency systems are tiny but can be very ill-conditioned (e.g. a flat frame: every patch has the

@@ -79,6 +79,9 @@ class TrackerConfig:
     # --- runtime ---
     half_precision: bool = False     # bf16 autocast + channels_last on CPU / fp16 on CUDA (fast path)
     cf_half_precision: bool = False  # with half_precision: conv1 and the fine (CF) branch in it too
+    crop_backend: str = "auto"       # "opencv": crops by cv2.warpAffine on the host; "torch": the frame is copied
+    #                                  to the device once and every crop is a grid_sample there (no per-crop
+    #                                  host work or copies); "auto": torch on CUDA, opencv on the CPU
 
     def __post_init__(self):
         for f in fields(self):
@@ -93,6 +96,8 @@ class TrackerConfig:
             raise ConfigError(f"semantic_scales must be 'all' or 'center', got {self.semantic_scales!r}")
         if self.single_pass_update not in ("nearest", "bilinear"):
             raise ConfigError(f"single_pass_update must be 'nearest' or 'bilinear', got {self.single_pass_update!r}")
+        if self.crop_backend not in ("auto", "opencv", "torch"):
+            raise ConfigError(f"crop_backend must be 'auto', 'opencv' or 'torch', got {self.crop_backend!r}")
         if self.single_pass_margin < 0:
             raise ConfigError(f"single_pass_margin must be >= 0, got {self.single_pass_margin}")
         if self.cf_update_interval < 1:

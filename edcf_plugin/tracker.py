@@ -152,6 +152,9 @@ class EDCFTracker:
             [self.config.scale_step ** (i - self.config.scale_num // 2) for i in range(self.config.scale_num)],
             dtype=torch.float64)
         self._cache: dict = {}
+        self._torch_crops = self.config.crop_backend == "torch" or (
+            self.config.crop_backend == "auto" and self.device.type == "cuda")
+        self._frame_t = None
         self.initialized = False
         self.profile: dict[str, float] | None = None   # set to {} to accumulate per-stage seconds
 
@@ -203,6 +206,44 @@ class EDCFTracker:
 
     def _crop(self, image: np.ndarray, cx: float, cy: float, side: float, size: int) -> np.ndarray:
         return crop_patch(image, cx, cy, side, size, pad_value=self._avg_color)
+
+    def _set_frame(self, image: np.ndarray) -> None:
+        """The current frame; with torch crops it is copied to the device at its first crop (once per frame)."""
+        self._image = image
+        self._frame_t = None
+
+    def _crops(self, image: np.ndarray, boxes: list[tuple[float, float, float]], size: int) -> torch.Tensor:
+        """N x 3 x size x size network input: one square crop per ``(cx, cy, side)`` (see ``crop_patch``).
+
+        ``crop_backend`` torch: bilinear ``grid_sample`` of the frame on the device, outside pixels taking the
+        mean colour, sampling the same image coordinates as ``crop_patch`` (``cx - side/2 + (j + 0.5) side /
+        size`` for output pixel ``j``); it differs from cv2's fixed-point bilinear weights by rounding only.
+        """
+        if not self._torch_crops:
+            return self._to_tensor([self._crop(image, cx, cy, side, size) for cx, cy, side in boxes])
+        if self._frame_t is None or self._image is not image:
+            self._image = image
+            frame = torch.from_numpy(np.ascontiguousarray(image)).to(self.device)
+            self._frame_t = frame.permute(2, 0, 1).unsqueeze(0).float() - self._avg_t
+        height, width = self._frame_t.shape[-2:]
+        key = ("ramp", size)
+        if key not in self._cache:
+            self._cache[key] = torch.arange(size, device=self.device, dtype=torch.float32) + 0.5
+        ramp = self._cache[key]
+        # pixel-index coordinate of output pixel j: x0 + (j + 0.5) side / size - 0.5; normalised for
+        # align_corners=False: (2 x + 1) / W - 1
+        par = torch.tensor([[side / size, cx - side / 2.0, cy - side / 2.0] for cx, cy, side in boxes],
+                           dtype=torch.float64).to(self.device, torch.float32)
+        step, x0, y0 = par[:, 0:1], par[:, 1:2], par[:, 2:3]
+        gx = 2.0 * (x0 + ramp * step) / width - 1.0                     # N x size
+        gy = 2.0 * (y0 + ramp * step) / height - 1.0
+        n = len(boxes)
+        grid = torch.stack([gx[:, None, :].expand(n, size, size), gy[:, :, None].expand(n, size, size)], dim=-1)
+        out = F.grid_sample(self._frame_t.expand(n, -1, -1, -1), grid, mode="bilinear", padding_mode="zeros",
+                            align_corners=False) + self._avg_t
+        if self._autocast_dtype is not None:
+            return out.contiguous(memory_format=torch.channels_last)
+        return out.contiguous()
 
     def _features(self, x: torch.Tensor, semantic: bool, fine: bool):
         with torch.inference_mode(), self._autocast():
@@ -262,7 +303,7 @@ class EDCFTracker:
         offsets = context_cell_offsets(w, h, side, c)
         pad = max([abs(v) for o in offsets for v in o], default=0)
         big = size + 2 * FINE_STRIDE * pad
-        x = self._to_tensor([self._crop(image, cx, cy, side * big / size, big)])
+        x = self._crops(image, [(cx, cy, side * big / size)], big)
         with torch.inference_mode():
             # The fine branch feeding the CF stays in float32 even in the half-precision presets: the
             # closed-form solve is sensitive to feature noise (bf16 cost up to 30 AUC points on a sequence).
@@ -305,6 +346,8 @@ class EDCFTracker:
         w = max(float(box[2]), c.min_target_size)
         h = max(float(box[3]), c.min_target_size)
         self._avg_color = image.reshape(-1, 3).mean(axis=0)
+        self._avg_t = torch.tensor(self._avg_color, dtype=torch.float32).reshape(1, 3, 1, 1).to(self.device)
+        self._set_frame(image)
         self.pos = np.array([cx, cy], dtype=np.float64)
         self.size = np.array([w, h], dtype=np.float64)
         self.init_size = self.size.copy()
@@ -315,20 +358,18 @@ class EDCFTracker:
         self.f1_peak = 1.0
         self.z_scales = None
         if c.uses_semantic:
-            z = self._to_tensor([self._crop(image, cx, cy, z_side, c.exemplar_size)])
+            z = self._crops(image, [(cx, cy, z_side)], c.exemplar_size)
             self.z_embed, _ = self._features(z, True, False)
             if c.single_pass:
                 # One search crop per frame: scale s is searched with an exemplar cut at z_side / s, in which
                 # the target looks s times larger (what a search crop of side x_side * s does in the
                 # reference path).
-                zs = self._to_tensor([self._crop(image, cx, cy, z_side / s, c.exemplar_size)
-                                      for s in self._scales.tolist()])
+                zs = self._crops(image, [(cx, cy, z_side / s) for s in self._scales.tolist()], c.exemplar_size)
                 self.z_scales, _ = self._features(zs, True, False)
         if c.uses_cf:
             self.w_hat, sem1 = self._learn_cf(image, cx, cy, w, h, x_side, with_semantic=c.uses_semantic)
         else:
-            sem1 = self._features(self._to_tensor([self._crop(image, cx, cy, x_side, c.search_size)]),
-                                  True, False)[0]
+            sem1 = self._features(self._crops(image, [(cx, cy, x_side)], c.search_size), True, False)[0]
         if c.uses_semantic:
             with torch.inference_mode():
                 self.f1_peak = float(torch.sigmoid(self.net.xcorr(self.z_embed, sem1)).max())
@@ -341,7 +382,7 @@ class EDCFTracker:
         branch the variant does not use."""
         c = self.config
         with self._stage("crop"):
-            x = self._to_tensor([self._crop(image, cx, cy, s, c.search_size) for s in sides])
+            x = self._crops(image, [(cx, cy, s) for s in sides], c.search_size)
         # One semantic pass (centre scale) is enough when the CF branch resolves scale (semantic_scales=center).
         center_only = c.semantic_scales == "center" and c.uses_cf and c.uses_semantic
         with self._stage("encoder"), torch.inference_mode():
@@ -390,11 +431,12 @@ class EDCFTracker:
         pad = max(px, py)
         big = c.search_size + 2 * FINE_STRIDE * pad
         with self._stage("crop"):
-            patch = self._crop(image, cx, cy, x_side * big / c.search_size, big)
+            x = self._crops(image, [(cx, cy, x_side * big / c.search_size)], big)
             # Keep only the pixels that feed fine cells [pad - py, pad + n + py) x [pad - px, pad + n + px).
             r0, c0 = FINE_STRIDE * (pad - py), FINE_STRIDE * (pad - px)
-            patch = patch[r0:r0 + FINE_STRIDE * (n + 2 * py - 1) + 11, c0:c0 + FINE_STRIDE * (n + 2 * px - 1) + 11]
-            x = self._to_tensor([patch])
+            x = x[..., r0:r0 + FINE_STRIDE * (n + 2 * py - 1) + 11, c0:c0 + FINE_STRIDE * (n + 2 * px - 1) + 11]
+            x = x.contiguous(memory_format=torch.channels_last if self._autocast_dtype is not None
+                             else torch.contiguous_format)
         sem = fine_big = None
         with self._stage("encoder"), torch.inference_mode():
             with self._cf_autocast():                           # float32 unless cf_half_precision
@@ -422,6 +464,7 @@ class EDCFTracker:
         if not self.initialized:
             raise RuntimeError("update() called before init()")
         image = to_bgr(image)
+        self._set_frame(image)
         c = self.config
         height, width = image.shape[:2]
         cx, cy = self.pos
@@ -455,8 +498,8 @@ class EDCFTracker:
             penalty = torch.full_like(peaks, c.scale_penalty)
             penalty[c.scale_num // 2] = 1.0
             adjusted = torch.where(peaks > 0, peaks * penalty, peaks / penalty)
-            best = int(adjusted.argmax())
-            resp = fused[best]
+            best_t = adjusted.argmax()
+            resp = fused.index_select(0, best_t.reshape(1))[0]
             resp = resp - resp.min()
             resp = resp / resp.sum().clamp_min(1e-12)
             key = ("winnorm", hf, wf)
@@ -464,11 +507,16 @@ class EDCFTracker:
                 self._cache[key] = self._window(hf, wf) / self._window(hf, wf).sum()
             resp = (1.0 - c.window_influence) * resp + c.window_influence * self._cache[key]
             self.last_response = resp          # fused response of the chosen scale (for visualisation)
-            idx = int(resp.argmax())
+            # one device-to-host read per frame: best scale, peak index, its fused peak and semantic peak
+            picks = [best_t.double(), resp.argmax().double(), peaks[best_t]]
+            if f_peak is not None:
+                picks.append(f_peak[best_t].double())
+            picks = torch.stack(picks).tolist()
+        best, idx = int(picks[0]), int(picks[1])
         iy, ix = divmod(idx, wf)
         cells = np.array([ix - wf // 2, iy - hf // 2], dtype=np.float64) * scales[best]   # centre-scale cells
         disp = cells * FINE_STRIDE * x_side / c.search_size
-        score = float(peaks[best])
+        score = float(picks[2])
 
         # New state: position, damped scale, clamped to the frame and to the allowed size range.
         new_size = self.size * (1.0 - c.scale_lr + c.scale_lr * scales[best])
@@ -484,7 +532,7 @@ class EDCFTracker:
             # Eq. 17-18: w_t = alpha_t w + (1 - alpha_t) w_{t-1}, alpha_t = alpha f*(x_t) / f*(x_1).
             alpha = c.cf_lr
             if f_peak is not None:
-                alpha = c.cf_lr * float(f_peak[best]) / max(self.f1_peak, 1e-6)
+                alpha = c.cf_lr * float(picks[3]) / max(self.f1_peak, 1e-6)
             alpha = float(np.clip(alpha, 0.0, c.cf_lr_max))
             if alpha > 0:
                 with self._stage("cf_update"):

@@ -229,3 +229,37 @@ def test_single_pass_bilinear_update_equals_nearest_at_whole_cells():
     # a sub-cell move changes the bilinear windows but not the nearest ones
     moved = trk._cf_from_detection(detection, disp + 0.4 * 2 * x_side / c.search_size, trk.size, x_side)
     assert (moved - bilinear).abs().max() > 1e-3 * nearest.abs().max()
+
+
+def test_torch_crops_match_opencv_crops_inside_and_outside_the_frame():
+    """crop_backend torch (grid_sample on the device) samples the same image coordinates as cv2.warpAffine, with
+    the mean colour outside the frame; differences are cv2's fixed-point interpolation rounding only."""
+    rng = np.random.default_rng(3)
+    img = (rng.random((90, 130, 3)) * 40 + np.linspace(0, 200, 130)[None, :, None]).astype(np.uint8)
+    cropper = {}
+    for backend in ("opencv", "torch"):
+        t = build_tracker("EDCF", overrides={"crop_backend": backend})
+        assert t._torch_crops == (backend == "torch")
+        t.init(img, [40, 30, 20, 16])
+        cropper[backend] = t
+    boxes = [(65.0, 45.0, 60.0), (5.3, 80.7, 77.7), (128.0, 2.0, 31.0), (60.0, 40.0, 300.0)]
+    for size in (31, 127):
+        a = cropper["opencv"]._crops(img, boxes, size).numpy()
+        b = cropper["torch"]._crops(img, boxes, size).numpy()
+        assert a.shape == b.shape == (len(boxes), 3, size, size)
+        # cv2 returns uint8 (rounding: mean error 0.25) from 5-bit fixed-point weights; a one-pixel shift of
+        # these crops would differ by ~4 on average
+        assert np.abs(a - b).mean() < 0.6 and np.abs(a - b).max() < 4.0
+    big = cropper["torch"]._crops(img, [(60.0, 40.0, 1000.0)], 64).numpy()[0]
+    corner = big[:, :3, :3].reshape(3, -1)
+    np.testing.assert_allclose(corner, np.repeat(img.reshape(-1, 3).mean(0)[:, None], 9, 1), atol=1e-3)
+
+
+@pytest.mark.parametrize("name", ["reference", "realtime"])
+def test_torch_crop_backend_tracks_like_the_opencv_one(name, moving_sequence):
+    from edcf_plugin.config import preset
+    frames, gt = moving_sequence
+    boxes = {b: run(build_tracker("EDCF", overrides={**preset(name), "crop_backend": b}), frames, gt[0])
+             for b in ("opencv", "torch")}
+    assert np.abs(boxes["opencv"] - boxes["torch"]).max() < 2.0
+    assert np.nanmean(iou(boxes["torch"], gt)) > 0.6
