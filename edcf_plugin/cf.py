@@ -79,11 +79,12 @@ def relative_ridge(z0: torch.Tensor, lambda1: float, lambda1_rel: float) -> floa
 
 #: Tracking (no-grad) solve on CUDA: "elimination" (``_solve_dual_no_grad``, many small element-wise kernels) or
 #: "batched" (the batched LAPACK-style ``solve_ex`` of the training path: a few large kernels).
-CUDA_SOLVE = "elimination"
+CUDA_SOLVE = "batched"
 
 
 def cf_solve(z0: torch.Tensor, y: torch.Tensor, contexts: torch.Tensor | None = None,
-             lambda1: float | torch.Tensor = 1e-4, lambda2: float = 0.1) -> torch.Tensor:
+             lambda1: float | torch.Tensor = 1e-4, lambda2: float = 0.1, fallback: bool = True,
+             method: str | None = None) -> torch.Tensor:
     """Closed-form context-aware CF (Eq. 6-7): the exact minimiser of
 
     ``||Z0 w - y||^2 + lambda1 ||w||^2 + lambda2 sum_i ||Zi w||^2``
@@ -99,6 +100,10 @@ def cf_solve(z0: torch.Tensor, y: torch.Tensor, contexts: torch.Tensor | None = 
         y: regression target, H x W or B x H x W (real).
         contexts: context features, B x K x C x H x W, or None (K = 0: plain ridge regression, Eq. 5).
         lambda1: a scalar, or one value per batch item (a tensor of B values, treated as a constant).
+        fallback: frequencies whose system is numerically singular get the pseudo-inverse solution (True), or a
+            zero filter (False: no host synchronisation, so the solve can be captured in a CUDA graph).
+        method: without autograd, "elimination" (``_solve_dual_no_grad``) or "batched" (``solve_ex``); default:
+            elimination on the CPU, ``CUDA_SOLVE`` on CUDA. With autograd always batched.
     Returns:
         w^: the filter spectrum, B x C x H x (W//2+1), complex.
     """
@@ -112,8 +117,10 @@ def cf_solve(z0: torch.Tensor, y: torch.Tensor, contexts: torch.Tensor | None = 
         return zf.conj() * (yf / denom).unsqueeze(1)
     cf = torch.fft.rfft2(contexts)                              # B x K x C x H x Wr
     a = torch.cat([zf.unsqueeze(1), math.sqrt(lambda2) * cf], dim=1)   # B x (K+1) x C x H x Wr
-    if not (torch.is_grad_enabled() and a.requires_grad) and (a.device.type != "cuda" or CUDA_SOLVE == "elimination"):
-        return _solve_dual_no_grad(a, yf, lambda1).to(zf.dtype)
+    if not (torch.is_grad_enabled() and a.requires_grad):
+        method = method or (CUDA_SOLVE if a.device.type == "cuda" else "elimination")
+        if method == "elimination":
+            return _solve_dual_no_grad(a, yf, lambda1, fallback).to(zf.dtype)
     # Gram matrix G_ij = sqrt(mu_i mu_j) sum_c a_ic conj(a_jc) = (B^H B)_ij, per frequency.
     # The per-frequency systems are tiny but can be very ill-conditioned (e.g. a flat frame: every patch has the
     # same spectrum, so the Gram matrix is rank 1 next to lambda1); solve them in double precision.
@@ -127,7 +134,10 @@ def cf_solve(z0: torch.Tensor, y: torch.Tensor, contexts: torch.Tensor | None = 
     lhs = gram + _per_item(lambda1, gram.shape[0], 4, torch.float64) * eye
     alpha, info = torch.linalg.solve_ex(lhs, rhs)               # B x H x Wr x (K+1) x 1
     bad = info != 0
-    if bool(bad.any()):
+    if not fallback:
+        ok = ~bad[..., None, None] & torch.isfinite(torch.view_as_real(alpha)).all(-1)
+        alpha = torch.where(ok, alpha, torch.zeros((), dtype=alpha.dtype, device=alpha.device))
+    elif bool(bad.any()):
         # Numerically singular despite lambda1 (e.g. a flat frame: huge DC term, all patches alike): fall back
         # to the eigen-decomposition based pseudo-inverse for those frequencies only.
         alpha = alpha.clone()
@@ -162,14 +172,15 @@ def _regularised_gram(a_n: torch.Tensor, a_c: torch.Tensor, lam) -> torch.Tensor
     return m
 
 
-def _solve_dual_no_grad(a: torch.Tensor, yf: torch.Tensor, lambda1: float) -> torch.Tensor:
+def _solve_dual_no_grad(a: torch.Tensor, yf: torch.Tensor, lambda1: float, fallback: bool = True) -> torch.Tensor:
     """The same dual solve as ``cf_solve`` for tracking (no autograd), several times faster: the Hermitian
     positive definite (K+1) x (K+1) systems ``(G + lambda1 I) alpha = e_0`` are solved for every frequency at
     once by Gaussian elimination vectorised over the frequencies (a handful of tensor operations instead of one
     LAPACK call per frequency), in double precision. The Gram matrix and ``w^ = sum_i conj(a_i) alpha_i`` are
     formed with element-wise products over frequency-last tensors (one per Gram row) rather than batched tiny
     matrix products, which cost ~2x more on the CPU. Frequencies whose pivots are not clearly positive or whose
-    solution is not finite fall back to the pseudo-inverse, as in ``cf_solve``.
+    solution is not finite fall back to the pseudo-inverse, as in ``cf_solve`` (``fallback=False``: get a zero
+    filter instead, with no host synchronisation).
 
     ``a``: B x (K+1) x C x H x Wr spectra (context ones already scaled by sqrt(lambda2)); ``yf``: B' x H x Wr.
     Returns w^: B x C x H x Wr, complex128.
@@ -200,7 +211,9 @@ def _solve_dual_no_grad(a: torch.Tensor, yf: torch.Tensor, lambda1: float) -> to
             acc = acc - (m[j, j + 1:] * alpha[j + 1:]).sum(0)
         alpha[j] = acc / m[j, j]
     bad = (torch.stack(pivots) <= 1e-12 * scale).any(0) | ~torch.isfinite(torch.view_as_real(alpha)).all(-1).all(0)
-    if bool(bad.any()):
+    if not fallback:
+        alpha = torch.where(bad[None], torch.zeros((), dtype=alpha.dtype, device=alpha.device), alpha)
+    elif bool(bad.any()):
         lam_bad = lam[bad] if torch.is_tensor(lam) else lam                    # rebuilt: m was eliminated in place
         lhs = _regularised_gram(a_n[:, :, bad], a_c[:, :, bad], lam_bad)
         fix = torch.linalg.pinv(lhs.permute(2, 0, 1), hermitian=True)[..., 0]   # (G + l I)^+ e_0

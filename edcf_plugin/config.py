@@ -82,6 +82,10 @@ class TrackerConfig:
     crop_backend: str = "auto"       # "opencv": crops by cv2.warpAffine on the host; "torch": the frame is copied
     #                                  to the device once and every crop is a grid_sample there (no per-crop
     #                                  host work or copies); "auto": torch on CUDA, opencv on the CPU
+    cuda_graphs: bool = False        # on CUDA with single_pass (nearest update) and torch crops: each frame's
+    #                                  detection and CF solve replay captured CUDA graphs (one host read per
+    #                                  frame); ill-conditioned CF frequencies get a zero filter instead of the
+    #                                  pseudo-inverse. Ignored elsewhere.
 
     def __post_init__(self):
         for f in fields(self):
@@ -155,6 +159,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     # realtime, re-solving the CF every 3rd frame with a smaller move margin (more re-crops on fast motion)
     "fast": {"half_precision": True, "cf_half_precision": True, "single_pass": True, "cf_update_interval": 3,
              "single_pass_margin": 4},
+    # GPU: realtime's single pass with fp16 semantic branch, fp32 CF features, crops on the device, CUDA graphs
+    "gpu": {"half_precision": True, "single_pass": True, "crop_backend": "torch", "cuda_graphs": True},
 }
 
 

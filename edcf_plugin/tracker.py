@@ -109,6 +109,37 @@ def fold_batchnorm(net: EDCFNet) -> EDCFNet:
     return net
 
 
+class _Replay:
+    """One tensor function with static input buffers, captured in a CUDA graph (``capture``) or run eagerly.
+
+    Calling it copies the new inputs into the static buffers and replays the graph; the outputs are the same
+    static tensors every time (valid until the next call). Run everything under ``torch.inference_mode()``.
+    """
+
+    def __init__(self, fn, inputs: list[torch.Tensor], device: torch.device, capture: bool):
+        self.fn = fn
+        self.static = [x.to(device).clone() for x in inputs]
+        self.graph = None
+        if capture:
+            side = torch.cuda.Stream(device)
+            side.wait_stream(torch.cuda.current_stream(device))
+            with torch.cuda.stream(side):
+                for _ in range(2):                      # lazy initialisation (cuDNN, cuFFT plans) off the graph
+                    fn(*self.static)
+            torch.cuda.current_stream(device).wait_stream(side)
+            self.graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(self.graph):
+                self.outputs = fn(*self.static)
+
+    def __call__(self, *inputs: torch.Tensor):
+        for dst, src in zip(self.static, inputs):
+            dst.copy_(src)
+        if self.graph is None:
+            return self.fn(*self.static)
+        self.graph.replay()
+        return self.outputs
+
+
 def resolve_device(device: str | torch.device | None) -> torch.device:
     """``cpu``, ``cuda``, ``cuda:N`` (or None -> cpu); a clear ConfigError when CUDA is not available."""
     dev = torch.device(device or "cpu")
@@ -155,6 +186,12 @@ class EDCFTracker:
         self._torch_crops = self.config.crop_backend == "torch" or (
             self.config.crop_backend == "auto" and self.device.type == "cuda")
         self._frame_t = None
+        c = self.config
+        self._graphs: dict = {}
+        self._graphs_on = bool(self.device.type == "cuda" and c.cuda_graphs and c.single_pass
+                               and c.single_pass_update == "nearest" and self._torch_crops)
+        self._graph_emulate = False        # tests: run the graph functions eagerly (on any device)
+        self.graph_status = "on" if self._graphs_on else "off"
         self.initialized = False
         self.profile: dict[str, float] | None = None   # set to {} to accumulate per-stage seconds
 
@@ -275,19 +312,26 @@ class EDCFTracker:
         ``h_cells`` fine cells."""
         return self._solve_windows(cf_windows(fine_big, pad, offsets, shift), w_cells, h_cells)
 
-    def _solve_windows(self, windows: torch.Tensor, w_cells: float, h_cells: float) -> torch.Tensor:
-        """Eq. 6-7 for (1 + k) x C x n x n fine-feature windows: the target's, then the k context ones."""
-        c = self.config
-        fine = self._cf_prepare(windows)
-        hf, wf = fine.shape[-2:]
-        # Gaussian target (Eq. 8's y): sigma proportional to the target size in feature cells.
-        sigma = max(0.5, c.cf_sigma * math.sqrt(w_cells * h_cells))
+    def _target(self, hf: int, wf: int, w_cells: float, h_cells: float) -> torch.Tensor:
+        """Gaussian target (Eq. 8's y) on the hf x wf CF grid: sigma proportional to the target size in cells."""
+        sigma = max(0.5, self.config.cf_sigma * math.sqrt(w_cells * h_cells))
         key = ("y", hf, wf, round(sigma, 3))
         if key not in self._cache:
             self._cache[key] = cf.gaussian_target(hf, wf, sigma, device=self.device)
+        return self._cache[key]
+
+    def _solve_prepared(self, windows: torch.Tensor, y: torch.Tensor, fallback: bool = True,
+                        method: str | None = None) -> torch.Tensor:
+        c = self.config
+        fine = self._cf_prepare(windows)
         ctx = fine[1:].unsqueeze(0) if fine.shape[0] > 1 else None
         lam1 = cf.relative_ridge(fine[:1], c.cf_lambda1, c.cf_lambda1_rel)
-        return cf.cf_solve(fine[:1], self._cache[key], ctx, lam1, c.cf_lambda2)
+        return cf.cf_solve(fine[:1], y, ctx, lam1, c.cf_lambda2, fallback=fallback, method=method)
+
+    def _solve_windows(self, windows: torch.Tensor, w_cells: float, h_cells: float) -> torch.Tensor:
+        """Eq. 6-7 for (1 + k) x C x n x n fine-feature windows: the target's, then the k context ones."""
+        hf, wf = cf.fft_size(windows.shape[-2]), cf.fft_size(windows.shape[-1])
+        return self._solve_prepared(windows, self._target(hf, wf, w_cells, h_cells))
 
     def _learn_cf(self, image: np.ndarray, cx: float, cy: float, w: float, h: float, side: float,
                   with_semantic: bool = False):
@@ -345,6 +389,7 @@ class EDCFTracker:
         cx, cy = center(box)
         w = max(float(box[2]), c.min_target_size)
         h = max(float(box[3]), c.min_target_size)
+        self._graphs = {}                  # captured for the previous target's state tensors
         self._avg_color = image.reshape(-1, 3).mean(axis=0)
         self._avg_t = torch.tensor(self._avg_color, dtype=torch.float32).reshape(1, 3, 1, 1).to(self.device)
         self._set_frame(image)
@@ -416,6 +461,48 @@ class EDCFTracker:
             self._cache[key] = sampling_grid(h_in, w_in, n_out, [(0.0, 0.0)] * len(scales), scales, self.device)
         return self._cache[key]
 
+    def _sp_geometry(self, x_side: float, w: float, h: float) -> tuple:
+        """Single-pass crop geometry: (n, offsets, px, py, pad, big, r0, c0, hr, wc). One crop of ``big`` pixels
+        covers the CF context windows plus ``single_pass_margin`` cells; only its rows [r0, r0 + hr) and columns
+        [c0, c0 + wc) feed fine cells [pad - py, pad + n + py) x [pad - px, pad + n + px)."""
+        c = self.config
+        n = (c.search_size - 11) // FINE_STRIDE + 1
+        offsets = context_cell_offsets(w, h, x_side, c)
+        px = max([abs(dx) for dx, _ in offsets], default=0) + c.single_pass_margin
+        py = max([abs(dy) for _, dy in offsets], default=0) + c.single_pass_margin
+        pad = max(px, py)
+        big = c.search_size + 2 * FINE_STRIDE * pad
+        r0, c0 = FINE_STRIDE * (pad - py), FINE_STRIDE * (pad - px)
+        hr, wc = FINE_STRIDE * (n + 2 * py - 1) + 11, FINE_STRIDE * (n + 2 * px - 1) + 11
+        return n, offsets, px, py, pad, big, r0, c0, hr, wc
+
+    def _sp_features(self, x: torch.Tensor, n: int, px: int, py: int):
+        """conv1 and the fine branch once on the enlarged crop; the semantic branch on its centre."""
+        c = self.config
+        sem = fine_big = None
+        with torch.inference_mode():
+            with self._cf_autocast():                           # float32 unless cf_half_precision
+                low = self.net.low_level(x)
+                if c.uses_cf:
+                    fine_big = self.net.fine_from_low(low).float()
+            if c.uses_semantic:
+                with self._autocast():
+                    sem = self.net.semantic_from_low(low[..., py:py + n, px:px + n]).float()
+        return sem, fine_big
+
+    def _sp_cf_response(self, fine_big: torch.Tensor, n: int) -> torch.Tensor:
+        """CF responses of the S scales, resampled from the enlarged fine features."""
+        with torch.inference_mode():
+            grid = self._scaled_grid(fine_big.shape[-2], fine_big.shape[-1], n)
+            fine = F.grid_sample(fine_big.expand(grid.shape[0], -1, -1, -1), grid, mode="bilinear",
+                                 padding_mode="zeros", align_corners=True)
+            return self._cf_detect(fine)
+
+    def _sp_semantic_response(self, sem: torch.Tensor) -> torch.Tensor:
+        with torch.inference_mode():
+            z = self.z_embed if self.config.semantic_scales == "center" else self.z_scales
+            return torch.sigmoid(self.net.adjust(F.conv2d(sem, z).transpose(0, 1)))   # S x 1 x 17 x 17
+
     def _responses_single_pass(self, image: np.ndarray, cx: float, cy: float, x_side: float,
                                w: float, h: float):
         """Single-pass path (``single_pass``): one crop, enlarged to cover the CF context windows plus a margin
@@ -424,40 +511,140 @@ class EDCFTracker:
         (semantic). Returns (f, g) like ``_responses_crops`` and the enlarged fine features with their padding
         ``(pad_x, pad_y)`` in cells, for the CF update."""
         c = self.config
-        n = (c.search_size - 11) // FINE_STRIDE + 1
-        offsets = context_cell_offsets(w, h, x_side, c)
-        px = max([abs(dx) for dx, _ in offsets], default=0) + c.single_pass_margin
-        py = max([abs(dy) for _, dy in offsets], default=0) + c.single_pass_margin
-        pad = max(px, py)
-        big = c.search_size + 2 * FINE_STRIDE * pad
+        n, _, px, py, _, big, r0, c0, hr, wc = self._sp_geometry(x_side, w, h)
         with self._stage("crop"):
             x = self._crops(image, [(cx, cy, x_side * big / c.search_size)], big)
             # Keep only the pixels that feed fine cells [pad - py, pad + n + py) x [pad - px, pad + n + px).
-            r0, c0 = FINE_STRIDE * (pad - py), FINE_STRIDE * (pad - px)
-            x = x[..., r0:r0 + FINE_STRIDE * (n + 2 * py - 1) + 11, c0:c0 + FINE_STRIDE * (n + 2 * px - 1) + 11]
+            x = x[..., r0:r0 + hr, c0:c0 + wc]
             x = x.contiguous(memory_format=torch.channels_last if self._autocast_dtype is not None
                              else torch.contiguous_format)
-        sem = fine_big = None
-        with self._stage("encoder"), torch.inference_mode():
-            with self._cf_autocast():                           # float32 unless cf_half_precision
-                low = self.net.low_level(x)
-                if c.uses_cf:
-                    fine_big = self.net.fine_from_low(low).float()
-            if c.uses_semantic:
-                with self._autocast():
-                    sem = self.net.semantic_from_low(low[..., py:py + n, px:px + n]).float()
+        with self._stage("encoder"):
+            sem, fine_big = self._sp_features(x, n, px, py)
         f = g = None
-        with self._stage("cf_response"), torch.inference_mode():
-            if c.uses_cf:
-                grid = self._scaled_grid(fine_big.shape[-2], fine_big.shape[-1], n)
-                fine = F.grid_sample(fine_big.expand(grid.shape[0], -1, -1, -1), grid, mode="bilinear",
-                                     padding_mode="zeros", align_corners=True)
-                g = self._cf_detect(fine)
+        if c.uses_cf:
+            with self._stage("cf_response"):
+                g = self._sp_cf_response(fine_big, n)
         if sem is not None:
-            with self._stage("fusion"), torch.inference_mode():
-                z = self.z_embed if c.semantic_scales == "center" else self.z_scales
-                f = torch.sigmoid(self.net.adjust(F.conv2d(sem, z).transpose(0, 1)))   # S x 1 x 17 x 17
+            with self._stage("fusion"):
+                f = self._sp_semantic_response(sem)
         return f, g, (fine_big, (px, py))
+
+    def _fusion_tensors(self, f: torch.Tensor | None, g: torch.Tensor | None, hf: int, wf: int):
+        """Eq. 16 fusion, scale choice and motion prior, all on the device. Returns (picks, response, peaks):
+        ``picks`` = [best scale, peak index in the hf x wf response, its fused peak, the semantic peak of that
+        scale (0 without the semantic branch)] as one float64 tensor, read back once per frame."""
+        c = self.config
+        f_peak = None
+        if f is not None:
+            f_peak = f.amax(dim=(1, 2, 3)).expand(c.scale_num)
+            f_up = self._semantic_on_cf_grid(f, hf, wf)
+        if f is not None and g is not None:
+            fused = (1.0 - c.cf_weight) * f_up + c.cf_weight * g          # Eq. 16 (weighted)
+        elif f is not None:
+            fused = f_up
+        else:
+            fused = g
+        peaks = fused.amax(dim=(1, 2)).double()
+        penalty = torch.full_like(peaks, c.scale_penalty)
+        penalty[c.scale_num // 2] = 1.0
+        adjusted = torch.where(peaks > 0, peaks * penalty, peaks / penalty)
+        best_t = adjusted.argmax()
+        resp = fused.index_select(0, best_t.reshape(1))[0]
+        resp = resp - resp.min()
+        resp = resp / resp.sum().clamp_min(1e-12)
+        key = ("winnorm", hf, wf)
+        if key not in self._cache:
+            self._cache[key] = self._window(hf, wf) / self._window(hf, wf).sum()
+        resp = (1.0 - c.window_influence) * resp + c.window_influence * self._cache[key]
+        sem_peak = f_peak[best_t].double() if f_peak is not None else torch.zeros((), dtype=torch.float64,
+                                                                                   device=peaks.device)
+        return torch.stack([best_t.double(), resp.argmax().double(), peaks[best_t], sem_peak]), resp, peaks
+
+    # -- CUDA graphs (config.cuda_graphs) ---------------------------------------------------------------
+    def _graphs_off(self, exc: Exception) -> None:
+        import warnings
+        warnings.warn(f"EDCF: CUDA graphs turned off for this tracker ({type(exc).__name__}: {exc}); tracking "
+                      f"continues without them")
+        self._graphs_on, self._graphs = False, {}
+        self.graph_status = f"off after a capture failure: {type(exc).__name__}: {exc}"
+
+    def _graph_mode(self) -> bool:
+        return self._graphs_on or self._graph_emulate
+
+    def _replay(self, key, make_fn, inputs: list[torch.Tensor]) -> _Replay:
+        entry = self._graphs.pop(key, None)
+        if entry is None:
+            if len(self._graphs) >= 16:                          # geometry changes are rare: keep the newest
+                self._graphs.pop(next(iter(self._graphs)))
+            entry = _Replay(make_fn(), inputs, self.device, capture=not self._graph_emulate)
+        self._graphs[key] = entry
+        return entry
+
+    def _detect_fn(self, geo: tuple):
+        """The single-pass detection as one tensor function of (frame as uint8 H x W x 3, crop parameters
+        [pixel pitch, x0, y0]): the crop rows/columns that feed the features, the encoder, both responses and
+        the fusion. Returns (picks, fine_big, response, peaks)."""
+        n, _, px, py, _, _, r0, c0, hr, wc = geo
+        c = self.config
+        ramp_y = torch.arange(r0, r0 + hr, device=self.device, dtype=torch.float32) + 0.5
+        ramp_x = torch.arange(c0, c0 + wc, device=self.device, dtype=torch.float32) + 0.5
+        fmt = torch.channels_last if self._autocast_dtype is not None else torch.contiguous_format
+
+        def fn(frame_u8: torch.Tensor, par: torch.Tensor):
+            height, width = frame_u8.shape[0], frame_u8.shape[1]
+            frame = frame_u8.permute(2, 0, 1).unsqueeze(0).float() - self._avg_t
+            gx = 2.0 * (par[1] + ramp_x * par[0]) / width - 1.0
+            gy = 2.0 * (par[2] + ramp_y * par[0]) / height - 1.0
+            grid = torch.stack([gx[None, :].expand(hr, wc), gy[:, None].expand(hr, wc)], dim=-1)[None]
+            x = F.grid_sample(frame, grid, mode="bilinear", padding_mode="zeros", align_corners=False) + self._avg_t
+            sem, fine_big = self._sp_features(x.contiguous(memory_format=fmt), n, px, py)
+            g = self._sp_cf_response(fine_big, n) if c.uses_cf else None
+            f = self._sp_semantic_response(sem) if sem is not None else None
+            hf = wf = cf.fft_size(n)
+            with torch.inference_mode():
+                picks, resp, peaks = self._fusion_tensors(f, g, hf, wf)
+            return picks, fine_big, resp, peaks
+        return fn
+
+    def _detect_graphed(self, image: np.ndarray, cx: float, cy: float, x_side: float, w: float, h: float):
+        """Graph-mode detection: returns (picks as floats, (fine_big, (px, py)), response side)."""
+        c = self.config
+        geo = self._sp_geometry(x_side, w, h)
+        big = geo[5]
+        side = x_side * big / c.search_size
+        par = torch.tensor([side / big, cx - side / 2.0, cy - side / 2.0], dtype=torch.float64).float()
+        frame = torch.from_numpy(np.ascontiguousarray(image))
+        key = ("detect", tuple(frame.shape), geo[2], geo[3], geo[4])
+        with self._stage("detect"), torch.inference_mode():
+            replay = self._replay(key, lambda: self._detect_fn(geo), [frame, par])
+            picks_t, fine_big, resp, peaks = replay(frame, par)
+            picks = picks_t.tolist()                            # the one device-to-host read of the frame
+            self.last_response, self.last_peaks = resp.clone(), peaks.clone()
+        return picks, (fine_big, (geo[2], geo[3])), resp.shape[-1]
+
+    def _solve_fn(self, nh: int, nw: int):
+        """CF solve on windows gathered at whole-cell offsets (K x 2 tensor of top-left rows/columns) of the
+        enlarged fine features, without host synchronisation (zero filter where the system is singular)."""
+        ar_h = torch.arange(nh, device=self.device)
+        ar_w = torch.arange(nw, device=self.device)
+
+        def fn(fine_big: torch.Tensor, offs: torch.Tensor, y: torch.Tensor):
+            rows = offs[:, 0:1] + ar_h[None]
+            cols = offs[:, 1:2] + ar_w[None]
+            wins = fine_big[0][:, rows[:, :, None], cols[:, None, :]].transpose(0, 1)   # K x C x nh x nw
+            return self._solve_prepared(wins, y, fallback=False, method="elimination")
+        return fn
+
+    def _solve_graphed(self, fine_big: torch.Tensor, pad: tuple[int, int], offsets: list[tuple[int, int]],
+                       w_cells: float, h_cells: float, shift: tuple[int, int]) -> torch.Tensor:
+        px, py = pad
+        nh, nw = fine_big.shape[-2] - 2 * py, fine_big.shape[-1] - 2 * px
+        offs = torch.tensor([[py + shift[1] + dy, px + shift[0] + dx] for dx, dy in [(0, 0)] + list(offsets)],
+                            dtype=torch.long)
+        y = self._target(cf.fft_size(nh), cf.fft_size(nw), w_cells, h_cells)
+        key = ("solve", tuple(fine_big.shape), len(offs), px, py)
+        with torch.inference_mode():
+            return self._replay(key, lambda: self._solve_fn(nh, nw), [fine_big, offs, y])(fine_big, offs, y)
 
     def update(self, image: np.ndarray) -> tuple[np.ndarray, float]:
         """Track one frame. Returns the 0-based ``[x, y, w, h]`` box and a confidence score."""
@@ -473,45 +660,31 @@ class EDCFTracker:
         scales = self._scales.numpy()
         sides = x_side * scales
         detection = None
-        if c.single_pass:
-            f, g, detection = self._responses_single_pass(image, cx, cy, x_side, w, h)
-        else:
-            f, g = self._responses_crops(image, cx, cy, sides)
-        if g is not None:
-            hf, wf = g.shape[-2:]
-        else:
-            hf = wf = cf.fft_size((c.search_size - 11) // FINE_STRIDE + 1)
-
-        f_peak = None
-        with self._stage("fusion"), torch.inference_mode():
-            if f is not None:
-                f_peak = f.amax(dim=(1, 2, 3)).expand(c.scale_num)
-                f_up = self._semantic_on_cf_grid(f, hf, wf)
-            if f is not None and g is not None:
-                fused = (1.0 - c.cf_weight) * f_up + c.cf_weight * g          # Eq. 16 (weighted)
-            elif f is not None:
-                fused = f_up
+        picks = None
+        if self._graph_mode():
+            try:
+                picks, detection, wf = self._detect_graphed(image, cx, cy, x_side, w, h)
+                hf = wf
+            except Exception as exc:                              # noqa: BLE001 (any capture failure)
+                if self._graph_emulate:
+                    raise
+                self._graphs_off(exc)
+                detection = None
+        if picks is None:
+            if c.single_pass:
+                f, g, detection = self._responses_single_pass(image, cx, cy, x_side, w, h)
             else:
-                fused = g
-            peaks = fused.amax(dim=(1, 2)).double()
-            self.last_peaks = peaks            # per-scale peaks of the fused response (diagnostics)
-            penalty = torch.full_like(peaks, c.scale_penalty)
-            penalty[c.scale_num // 2] = 1.0
-            adjusted = torch.where(peaks > 0, peaks * penalty, peaks / penalty)
-            best_t = adjusted.argmax()
-            resp = fused.index_select(0, best_t.reshape(1))[0]
-            resp = resp - resp.min()
-            resp = resp / resp.sum().clamp_min(1e-12)
-            key = ("winnorm", hf, wf)
-            if key not in self._cache:
-                self._cache[key] = self._window(hf, wf) / self._window(hf, wf).sum()
-            resp = (1.0 - c.window_influence) * resp + c.window_influence * self._cache[key]
-            self.last_response = resp          # fused response of the chosen scale (for visualisation)
-            # one device-to-host read per frame: best scale, peak index, its fused peak and semantic peak
-            picks = [best_t.double(), resp.argmax().double(), peaks[best_t]]
-            if f_peak is not None:
-                picks.append(f_peak[best_t].double())
-            picks = torch.stack(picks).tolist()
+                f, g = self._responses_crops(image, cx, cy, sides)
+            if g is not None:
+                hf, wf = g.shape[-2:]
+            else:
+                hf = wf = cf.fft_size((c.search_size - 11) // FINE_STRIDE + 1)
+            with self._stage("fusion"), torch.inference_mode():
+                picks_t, resp, peaks = self._fusion_tensors(f, g, hf, wf)
+                self.last_peaks = peaks            # per-scale peaks of the fused response (diagnostics)
+                self.last_response = resp          # fused response of the chosen scale (for visualisation)
+                # one device-to-host read per frame: best scale, peak index, its fused peak and semantic peak
+                picks = picks_t.tolist()
         best, idx = int(picks[0]), int(picks[1])
         iy, ix = divmod(idx, wf)
         cells = np.array([ix - wf // 2, iy - hf // 2], dtype=np.float64) * scales[best]   # centre-scale cells
@@ -531,7 +704,7 @@ class EDCFTracker:
         if c.uses_cf and self._frame % c.cf_update_interval == 0:
             # Eq. 17-18: w_t = alpha_t w + (1 - alpha_t) w_{t-1}, alpha_t = alpha f*(x_t) / f*(x_1).
             alpha = c.cf_lr
-            if f_peak is not None:
+            if c.uses_semantic:
                 alpha = c.cf_lr * float(picks[3]) / max(self.f1_peak, 1e-6)
             alpha = float(np.clip(alpha, 0.0, c.cf_lr_max))
             if alpha > 0:
@@ -541,7 +714,11 @@ class EDCFTracker:
                     if w_new is None:
                         side = context_size(*new_size, c.context_amount) * c.search_size / c.exemplar_size
                         w_new, _ = self._learn_cf(image, *new_pos, *new_size, side)
-                    self.w_hat = alpha * w_new + (1.0 - alpha) * self.w_hat
+                    if self._graph_mode():              # in place: the detection graph reads this storage
+                        with torch.inference_mode():
+                            self.w_hat.copy_(alpha * w_new + (1.0 - alpha) * self.w_hat)
+                    else:
+                        self.w_hat = alpha * w_new + (1.0 - alpha) * self.w_hat
         return from_center(new_pos[0], new_pos[1], new_size[0], new_size[1]), score
 
     def _cf_from_detection(self, detection, disp: np.ndarray, size: np.ndarray, x_side: float):
@@ -569,6 +746,14 @@ class EDCFTracker:
         new_scale = c.search_size / side / FINE_STRIDE                    # cells of a crop at the new size
         with torch.inference_mode():
             if c.single_pass_update == "nearest":
+                if self._graph_mode():
+                    try:
+                        return self._solve_graphed(fine_big, (px, py), offsets, size[0] * scale,
+                                                   size[1] * scale, shift)
+                    except Exception as exc:                      # noqa: BLE001 (any capture failure)
+                        if self._graph_emulate:
+                            raise
+                        self._graphs_off(exc)
                 return self._solve_cf(fine_big, (px, py), offsets, size[0] * scale, size[1] * scale, shift)
             # bilinear: window k is centred at the exact shift + offset_k * r and samples every r = side / x_side
             h_in, w_in = fine_big.shape[-2:]

@@ -209,3 +209,23 @@ def test_tracking_solve_partial_fallback_in_a_batch():
     slow = cf_solve(z0.clone().requires_grad_(), y, ctx, 1e-6, 0.1).detach()
     for b in range(2):
         assert (fast[b] - slow[b]).abs().max() <= 1e-4 * slow[b].abs().max() + 1e-7
+
+
+@pytest.mark.parametrize("method", ["elimination", "batched"])
+def test_solve_without_fallback_zeroes_only_the_singular_frequencies(method):
+    """fallback=False (the CUDA-graph path: no host synchronisation) gives a zero filter at the frequencies whose
+    system is singular and exactly the fallback solve's values everywhere else."""
+    rng = np.random.default_rng(4)
+    z0 = torch.from_numpy(rng.normal(size=(2, 8, 9, 11))).float()
+    ctx = torch.from_numpy(rng.normal(size=(2, 4, 8, 9, 11))).float()
+    z0[0] = 1.0                       # flat item: exactly singular systems away from DC (lambda1 = 0)
+    ctx[0] = 1.0
+    y = gaussian_target(9, 11, 1.2)
+    with torch.no_grad():
+        ref = cf_solve(z0, y, ctx, 0.0, 0.1, method=method)
+        raw = cf_solve(z0, y, ctx, 0.0, 0.1, fallback=False, method=method)
+    assert torch.isfinite(torch.view_as_real(raw)).all()
+    differs = (raw - ref).abs() > 1e-6 * ref.abs().max()
+    assert differs.any(), "the flat item should need the fallback somewhere"
+    assert (raw[differs] == 0).all()
+    assert not differs[1].any()       # the textured item is untouched

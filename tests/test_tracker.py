@@ -263,3 +263,22 @@ def test_torch_crop_backend_tracks_like_the_opencv_one(name, moving_sequence):
              for b in ("opencv", "torch")}
     assert np.abs(boxes["opencv"] - boxes["torch"]).max() < 2.0
     assert np.nanmean(iou(boxes["torch"], gt)) > 0.6
+
+
+@pytest.mark.parametrize("name", ["gpu", "fast"])
+def test_cuda_graph_functions_track_exactly_like_the_eager_path(name, moving_sequence):
+    """The functions the cuda_graphs mode captures (detection from a uint8 frame and crop parameters; the CF solve
+    on windows gathered at tensor offsets, without host synchronisation), run eagerly here, give the eager
+    single-pass path's boxes and scores exactly. Capturing them needs CUDA (measured in BENCHMARKS.md)."""
+    from edcf_plugin.config import preset
+    frames, gt = moving_sequence
+    out = {}
+    for emulate in (False, True):
+        t = build_tracker("EDCF", overrides={**preset(name), "crop_backend": "torch"})
+        assert t.graph_status == "off"                       # CPU: never captured
+        t._graph_emulate = emulate
+        t.init(frames[0], gt[0])
+        out[emulate] = np.array([[*t.update(f)[0], t.last_peaks.max().item()] for f in frames[1:]])
+        assert len(t._graphs) == (2 if emulate else 0)       # one detection and one solve function
+    np.testing.assert_array_equal(out[True], out[False])
+    assert np.nanmean(iou(out[True][:, :4], gt[1:])) > 0.6

@@ -18,6 +18,7 @@ import math
 import os
 import random
 import time
+import warnings
 from dataclasses import asdict
 from pathlib import Path
 
@@ -174,6 +175,10 @@ def train(cfg: TrainConfig, out_dir: str | Path, device: str = "cpu",
     gamma = (cfg.lr_end / cfg.lr_start) ** (1.0 / max(total_steps - 1, 1))
     scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=gamma)
     scaler = torch.amp.GradScaler("cuda", enabled=autocast_dtype == torch.float16 and dev.type == "cuda")
+    if scaler.is_enabled():
+        # fp16: GradScaler skips the optimiser step while it calibrates its scale (inf/NaN gradients); the lr
+        # schedule follows the step count on purpose, so PyTorch's "scheduler before optimizer" warning is moot.
+        warnings.filterwarnings("ignore", message="Detected call of `lr_scheduler.step()` before `optimizer.step()`")
     if resume_ckpt is not None:
         optimizer.load_state_dict(resume_ckpt["optimizer"])
         scheduler.load_state_dict(resume_ckpt["scheduler"])
