@@ -130,7 +130,7 @@ def cf_solve(z0: torch.Tensor, y: torch.Tensor, contexts: torch.Tensor | None = 
     eye = torch.eye(n, dtype=gram.dtype, device=gram.device)
     rhs = torch.zeros(gram.shape[:-1] + (1,), dtype=gram.dtype, device=gram.device)
     rhs = rhs.clone()
-    rhs[..., 0, 0] = 1.0
+    rhs[..., 0, 0].fill_(1.0)                                  # fill_: no host-to-device copy
     lhs = gram + _per_item(lambda1, gram.shape[0], 4, torch.float64) * eye
     alpha, info = torch.linalg.solve_ex(lhs, rhs)               # B x H x Wr x (K+1) x 1
     bad = info != 0
@@ -196,7 +196,7 @@ def _solve_dual_no_grad(a: torch.Tensor, yf: torch.Tensor, lambda1: float, fallb
     m = _regularised_gram(a_n, a_c, lam)                                        # n x n x F, eliminated in place
     scale = m.diagonal(dim1=0, dim2=1).real.amax(dim=-1)                         # F
     rhs = torch.zeros(n, f, dtype=m.dtype, device=m.device)
-    rhs[0] = 1.0
+    rhs[0].fill_(1.0)                                          # fill_: no host-to-device copy (CUDA graphs)
     pivots = []
     for j in range(n):
         pivots.append(m[j, j].real)

@@ -82,10 +82,11 @@ class TrackerConfig:
     crop_backend: str = "auto"       # "opencv": crops by cv2.warpAffine on the host; "torch": the frame is copied
     #                                  to the device once and every crop is a grid_sample there (no per-crop
     #                                  host work or copies); "auto": torch on CUDA, opencv on the CPU
-    cuda_graphs: bool = False        # on CUDA with single_pass (nearest update) and torch crops: each frame's
-    #                                  detection and CF solve replay captured CUDA graphs (one host read per
-    #                                  frame); ill-conditioned CF frequencies get a zero filter instead of the
-    #                                  pseudo-inverse. Ignored elsewhere.
+    cuda_graphs: bool = False        # EXPERIMENTAL, not yet working on a GPU (BENCHMARKS.md 1b): on CUDA with
+    #                                  single_pass (nearest update) and torch crops, replay each frame's detection
+    #                                  and CF solve from captured CUDA graphs (one host read per frame; singular CF
+    #                                  frequencies get a zero filter). A failed capture turns it off with a warning
+    #                                  and tracking goes on without graphs. Ignored elsewhere.
 
     def __post_init__(self):
         for f in fields(self):
@@ -159,8 +160,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     # realtime, re-solving the CF every 3rd frame with a smaller move margin (more re-crops on fast motion)
     "fast": {"half_precision": True, "cf_half_precision": True, "single_pass": True, "cf_update_interval": 3,
              "single_pass_margin": 4},
-    # GPU: realtime's single pass with fp16 semantic branch, fp32 CF features, crops on the device, CUDA graphs
-    "gpu": {"half_precision": True, "single_pass": True, "crop_backend": "torch", "cuda_graphs": True},
+    # GPU: realtime's single pass with fp16 semantic branch, fp32 CF features, crops made on the device
+    "gpu": {"half_precision": True, "single_pass": True, "crop_backend": "torch"},
 }
 
 

@@ -546,7 +546,7 @@ class EDCFTracker:
             fused = g
         peaks = fused.amax(dim=(1, 2)).double()
         penalty = torch.full_like(peaks, c.scale_penalty)
-        penalty[c.scale_num // 2] = 1.0
+        penalty[c.scale_num // 2].fill_(1.0)          # fill_: no host-to-device copy (CUDA graphs)
         adjusted = torch.where(peaks > 0, peaks * penalty, peaks / penalty)
         best_t = adjusted.argmax()
         resp = fused.index_select(0, best_t.reshape(1))[0]
@@ -556,17 +556,23 @@ class EDCFTracker:
         if key not in self._cache:
             self._cache[key] = self._window(hf, wf) / self._window(hf, wf).sum()
         resp = (1.0 - c.window_influence) * resp + c.window_influence * self._cache[key]
-        sem_peak = f_peak[best_t].double() if f_peak is not None else torch.zeros((), dtype=torch.float64,
-                                                                                   device=peaks.device)
-        return torch.stack([best_t.double(), resp.argmax().double(), peaks[best_t], sem_peak]), resp, peaks
+        # index_select, not t[best_t]: indexing by a 0-dim tensor reads it back to the host (no CUDA graph capture)
+        pick = best_t.reshape(1)
+        sem_peak = f_peak.index_select(0, pick).double() if f_peak is not None else \
+            torch.zeros(1, dtype=torch.float64, device=peaks.device)
+        return torch.cat([best_t.double().reshape(1), resp.argmax().double().reshape(1), peaks.index_select(0, pick),
+                          sem_peak]), resp, peaks
 
     # -- CUDA graphs (config.cuda_graphs) ---------------------------------------------------------------
     def _graphs_off(self, exc: Exception) -> None:
+        import traceback
         import warnings
-        warnings.warn(f"EDCF: CUDA graphs turned off for this tracker ({type(exc).__name__}: {exc}); tracking "
-                      f"continues without them")
+        where = [f"{Path(f.filename).name}:{f.lineno}" for f in traceback.extract_tb(exc.__traceback__)
+                 if "edcf_plugin" in f.filename][-3:]
+        warnings.warn(f"EDCF: CUDA graphs turned off for this tracker ({type(exc).__name__}: {exc}; at "
+                      f"{' < '.join(reversed(where))}); tracking continues without them")
         self._graphs_on, self._graphs = False, {}
-        self.graph_status = f"off after a capture failure: {type(exc).__name__}: {exc}"
+        self.graph_status = f"off after a capture failure at {' < '.join(reversed(where))}: {type(exc).__name__}: {exc}"
 
     def _graph_mode(self) -> bool:
         return self._graphs_on or self._graph_emulate
