@@ -42,10 +42,17 @@ class NetConfig:
         return asdict(self)
 
 
+_NORM_CACHE: dict = {}
+
+
 def normalize_input(x: torch.Tensor) -> torch.Tensor:
     """Map a BGR 0..255 batch to zero-mean, unit-scale values (the space the decoder reconstructs)."""
-    mean = torch.tensor(PIXEL_MEAN, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
-    std = torch.tensor(PIXEL_STD, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+    key = (x.dtype, x.device)
+    if key not in _NORM_CACHE:       # made once per dtype and device: no host-to-device copy on every call
+        with torch.inference_mode(False):                # ordinary tensors: usable by autograd later
+            _NORM_CACHE[key] = (torch.tensor(PIXEL_MEAN, dtype=x.dtype, device=x.device).view(1, 3, 1, 1),
+                                torch.tensor(PIXEL_STD, dtype=x.dtype, device=x.device).view(1, 3, 1, 1))
+    mean, std = _NORM_CACHE[key]
     return (x - mean) / std
 
 

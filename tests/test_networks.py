@@ -47,3 +47,21 @@ def test_width_multiplier_keeps_geometry():
     with torch.no_grad():
         s, f = net.embed_and_fine(torch.rand(1, 3, 255, 255) * 255)
     assert s.shape == (1, 256, 22, 22) and f.shape == (1, 8, 123, 123)
+
+
+def test_normalize_input_constants_made_in_inference_mode_still_train():
+    """normalize_input caches its mean/std per dtype and device; made first under inference_mode (tracking), they
+    must still be ordinary tensors that autograd can save (training in the same process afterwards)."""
+    import edcf_plugin.networks as nets
+    nets._NORM_CACHE.clear()
+    x = torch.rand(1, 3, 8, 8, dtype=torch.float64) * 255
+    with torch.inference_mode():
+        first = nets.normalize_input(x)
+    xr = x.clone().requires_grad_()
+    out = nets.normalize_input(xr)
+    out.sum().backward()
+    torch.testing.assert_close(out.detach(), first)
+    mean = torch.tensor(nets.PIXEL_MEAN, dtype=torch.float64).view(1, 3, 1, 1)
+    std = torch.tensor(nets.PIXEL_STD, dtype=torch.float64).view(1, 3, 1, 1)
+    torch.testing.assert_close(out.detach(), (x - mean) / std)
+    torch.testing.assert_close(xr.grad, (1.0 / std).expand_as(x))
