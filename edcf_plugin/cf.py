@@ -129,7 +129,6 @@ def cf_solve(z0: torch.Tensor, y: torch.Tensor, contexts: torch.Tensor | None = 
     n = gram.shape[-1]
     eye = torch.eye(n, dtype=gram.dtype, device=gram.device)
     rhs = torch.zeros(gram.shape[:-1] + (1,), dtype=gram.dtype, device=gram.device)
-    rhs = rhs.clone()
     rhs[..., 0, 0].fill_(1.0)                                  # fill_: no host-to-device copy
     lhs = gram + _per_item(lambda1, gram.shape[0], 4, torch.float64) * eye
     alpha, info = torch.linalg.solve_ex(lhs, rhs)               # B x H x Wr x (K+1) x 1

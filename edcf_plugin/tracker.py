@@ -140,6 +140,21 @@ class _Replay:
         return self.outputs
 
 
+def grid_crop(frame: torch.Tensor, step: torch.Tensor, x0: torch.Tensor, y0: torch.Tensor,
+              ramp_x: torch.Tensor, ramp_y: torch.Tensor) -> torch.Tensor:
+    """Bilinear crops of ``frame`` (1 x 3 x H x W, mean colour already subtracted, so outside pixels read 0):
+    crop k's column j samples image x ``x0[k] + ramp_x[j] * step[k] - 0.5`` in pixel-index coordinates (``ramp =
+    j + 0.5`` reproduces ``crop_patch``), rows likewise with ``y0``/``ramp_y``. ``step``, ``x0``, ``y0``: N x 1.
+    Returns N x 3 x len(ramp_y) x len(ramp_x)."""
+    height, width = frame.shape[-2:]
+    gx = 2.0 * (x0 + ramp_x * step) / width - 1.0                      # N x wc (align_corners=False)
+    gy = 2.0 * (y0 + ramp_y * step) / height - 1.0                     # N x hr
+    n, hr, wc = gx.shape[0], ramp_y.shape[0], ramp_x.shape[0]
+    grid = torch.stack([gx[:, None, :].expand(n, hr, wc), gy[:, :, None].expand(n, hr, wc)], dim=-1)
+    return F.grid_sample(frame.expand(n, -1, -1, -1), grid, mode="bilinear", padding_mode="zeros",
+                         align_corners=False)
+
+
 def resolve_device(device: str | torch.device | None) -> torch.device:
     """``cpu``, ``cuda``, ``cuda:N`` (or None -> cpu); a clear ConfigError when CUDA is not available."""
     dev = torch.device(device or "cpu")
@@ -260,27 +275,21 @@ class EDCFTracker:
             return self._to_tensor([self._crop(image, cx, cy, side, size) for cx, cy, side in boxes])
         if self._frame_t is None or self._image is not image:
             self._image = image
-            frame = torch.from_numpy(np.ascontiguousarray(image)).to(self.device)
-            self._frame_t = frame.permute(2, 0, 1).unsqueeze(0).float() - self._avg_t
-        height, width = self._frame_t.shape[-2:]
+            self._frame_t = self._frame_tensor(torch.from_numpy(np.ascontiguousarray(image)).to(self.device))
         key = ("ramp", size)
         if key not in self._cache:
             self._cache[key] = torch.arange(size, device=self.device, dtype=torch.float32) + 0.5
         ramp = self._cache[key]
-        # pixel-index coordinate of output pixel j: x0 + (j + 0.5) side / size - 0.5; normalised for
-        # align_corners=False: (2 x + 1) / W - 1
         par = torch.tensor([[side / size, cx - side / 2.0, cy - side / 2.0] for cx, cy, side in boxes],
                            dtype=torch.float64).to(self.device, torch.float32)
-        step, x0, y0 = par[:, 0:1], par[:, 1:2], par[:, 2:3]
-        gx = 2.0 * (x0 + ramp * step) / width - 1.0                     # N x size
-        gy = 2.0 * (y0 + ramp * step) / height - 1.0
-        n = len(boxes)
-        grid = torch.stack([gx[:, None, :].expand(n, size, size), gy[:, :, None].expand(n, size, size)], dim=-1)
-        out = F.grid_sample(self._frame_t.expand(n, -1, -1, -1), grid, mode="bilinear", padding_mode="zeros",
-                            align_corners=False) + self._avg_t
+        out = grid_crop(self._frame_t, par[:, 0:1], par[:, 1:2], par[:, 2:3], ramp, ramp) + self._avg_t
         if self._autocast_dtype is not None:
             return out.contiguous(memory_format=torch.channels_last)
         return out.contiguous()
+
+    def _frame_tensor(self, frame_u8: torch.Tensor) -> torch.Tensor:
+        """H x W x 3 uint8 frame on the device -> 1 x 3 x H x W float with the mean colour subtracted."""
+        return frame_u8.permute(2, 0, 1).unsqueeze(0).float() - self._avg_t
 
     def _features(self, x: torch.Tensor, semantic: bool, fine: bool):
         with torch.inference_mode(), self._autocast():
@@ -545,8 +554,12 @@ class EDCFTracker:
         else:
             fused = g
         peaks = fused.amax(dim=(1, 2)).double()
-        penalty = torch.full_like(peaks, c.scale_penalty)
-        penalty[c.scale_num // 2].fill_(1.0)          # fill_: no host-to-device copy (CUDA graphs)
+        key = ("penalty", peaks.device)
+        if key not in self._cache:                  # scale_penalty on every scale but the centre one
+            penalty = torch.full_like(peaks, c.scale_penalty)
+            penalty[c.scale_num // 2] = 1.0
+            self._cache[key] = penalty
+        penalty = self._cache[key]
         adjusted = torch.where(peaks > 0, peaks * penalty, peaks / penalty)
         best_t = adjusted.argmax()
         resp = fused.index_select(0, best_t.reshape(1))[0]
@@ -597,12 +610,8 @@ class EDCFTracker:
         fmt = torch.channels_last if self._autocast_dtype is not None else torch.contiguous_format
 
         def fn(frame_u8: torch.Tensor, par: torch.Tensor):
-            height, width = frame_u8.shape[0], frame_u8.shape[1]
-            frame = frame_u8.permute(2, 0, 1).unsqueeze(0).float() - self._avg_t
-            gx = 2.0 * (par[1] + ramp_x * par[0]) / width - 1.0
-            gy = 2.0 * (par[2] + ramp_y * par[0]) / height - 1.0
-            grid = torch.stack([gx[None, :].expand(hr, wc), gy[:, None].expand(hr, wc)], dim=-1)[None]
-            x = F.grid_sample(frame, grid, mode="bilinear", padding_mode="zeros", align_corners=False) + self._avg_t
+            par = par.reshape(3, 1, 1)
+            x = grid_crop(self._frame_tensor(frame_u8), par[0], par[1], par[2], ramp_x, ramp_y) + self._avg_t
             sem, fine_big = self._sp_features(x.contiguous(memory_format=fmt), n, px, py)
             g = self._sp_cf_response(fine_big, n) if c.uses_cf else None
             f = self._sp_semantic_response(sem) if sem is not None else None

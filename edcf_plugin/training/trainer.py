@@ -175,10 +175,6 @@ def train(cfg: TrainConfig, out_dir: str | Path, device: str = "cpu",
     gamma = (cfg.lr_end / cfg.lr_start) ** (1.0 / max(total_steps - 1, 1))
     scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=gamma)
     scaler = torch.amp.GradScaler("cuda", enabled=autocast_dtype == torch.float16 and dev.type == "cuda")
-    if scaler.is_enabled():
-        # fp16: GradScaler skips the optimiser step while it calibrates its scale (inf/NaN gradients); the lr
-        # schedule follows the step count on purpose, so PyTorch's "scheduler before optimizer" warning is moot.
-        warnings.filterwarnings("ignore", message="Detected call of `lr_scheduler.step()` before `optimizer.step()`")
     if resume_ckpt is not None:
         optimizer.load_state_dict(resume_ckpt["optimizer"])
         scheduler.load_state_dict(resume_ckpt["scheduler"])
@@ -246,7 +242,11 @@ def train(cfg: TrainConfig, out_dir: str | Path, device: str = "cpu",
             scaler.step(optimizer)
             scaler.update()
             stats["lr"] = optimizer.param_groups[0]["lr"]
-            scheduler.step()
+            with warnings.catch_warnings():
+                # fp16: GradScaler skips the optimiser step while it calibrates its scale; the lr schedule follows
+                # the step count on purpose, so PyTorch's "scheduler before optimizer" warning does not apply.
+                warnings.filterwarnings("ignore", message="Detected call of `lr_scheduler.step()`")
+                scheduler.step()
             step += 1
             n_batches += 1
             for k, v in stats.items():
