@@ -73,6 +73,15 @@ class TrackerConfig:
     single_pass_update: str = "nearest"  # single_pass CF update windows: "nearest" whole cells, or "bilinear"
     #                                  (sub-cell position and the new size's cell pitch)
     single_pass_margin: int = 8      # extra fine cells around the context windows for the move (single_pass)
+    single_pass_cf_scales: str = "resample"  # single_pass CF scales: "resample" the centre crop's fine features at
+    #                                  each scale's cell pitch (one crop), or "crops": the other scales from their own
+    #                                  search crops through conv1 and the fine branch only (as the reference does;
+    #                                  the semantic branch still runs once)
+    side_crop_interval: int = 1      # with single_pass_cf_scales="crops": cut the other scales' crops every n-th
+    #                                  frame only (the frames whose CF is re-solved when n = cf_update_interval),
+    #                                  resampling on the frames between
+    cf_solve_precision: str = "double"  # tracking CF solve (Eq. 7 per frequency) in "double" (complex128) or
+    #                                  "single" (complex64, ~4x faster on the CPU; filters within ~1e-3 relative)
     # --- robustness ---
     min_target_size: float = 4.0     # smallest allowed box side (pixels)
     max_scale_change: float = 5.0    # box side stays within [1/x, x] times its initial side
@@ -83,8 +92,8 @@ class TrackerConfig:
     #                                  to the device once and every crop is a grid_sample there (no per-crop
     #                                  host work or copies); "auto": torch on CUDA, opencv on the CPU
     cuda_graphs: bool = False        # EXPERIMENTAL, not yet working on a GPU (BENCHMARKS.md 1b): on CUDA with
-    #                                  single_pass (nearest update) and torch crops, replay each frame's detection
-    #                                  and CF solve from captured CUDA graphs (one host read per frame; singular CF
+    #                                  single_pass (nearest update, resampled CF scales) and torch crops, replay
+    #                                  each frame's detection and CF solve from captured CUDA graphs (one host read per frame; singular CF
     #                                  frequencies get a zero filter). A failed capture turns it off with a warning
     #                                  and tracking goes on without graphs. Ignored elsewhere.
 
@@ -101,10 +110,16 @@ class TrackerConfig:
             raise ConfigError(f"semantic_scales must be 'all' or 'center', got {self.semantic_scales!r}")
         if self.single_pass_update not in ("nearest", "bilinear"):
             raise ConfigError(f"single_pass_update must be 'nearest' or 'bilinear', got {self.single_pass_update!r}")
+        if self.single_pass_cf_scales not in ("resample", "crops"):
+            raise ConfigError(f"single_pass_cf_scales must be 'resample' or 'crops', got {self.single_pass_cf_scales!r}")
+        if self.cf_solve_precision not in ("double", "single"):
+            raise ConfigError(f"cf_solve_precision must be 'double' or 'single', got {self.cf_solve_precision!r}")
         if self.crop_backend not in ("auto", "opencv", "torch"):
             raise ConfigError(f"crop_backend must be 'auto', 'opencv' or 'torch', got {self.crop_backend!r}")
         if self.single_pass_margin < 0:
             raise ConfigError(f"single_pass_margin must be >= 0, got {self.single_pass_margin}")
+        if self.side_crop_interval < 1:
+            raise ConfigError(f"side_crop_interval must be >= 1, got {self.side_crop_interval}")
         if self.cf_update_interval < 1:
             raise ConfigError(f"cf_update_interval must be >= 1, got {self.cf_update_interval}")
         if not 0.0 <= self.cf_weight <= 1.0:
@@ -156,10 +171,15 @@ class TrackerConfig:
 PRESETS: dict[str, dict[str, Any]] = {
     "reference": {},                                    # fp32 eager, the accuracy reference
     # one enlarged crop and one encoder pass per frame, bf16 semantic branch, BatchNorm folded, channels_last
-    "realtime": {"half_precision": True, "cf_half_precision": True, "single_pass": True},
-    # realtime, re-solving the CF every 3rd frame with a smaller move margin (more re-crops on fast motion)
+    # one enlarged crop through conv1 and the fine branch (CF at the centre scale, CF update, semantic branch once),
+    # the other scales' crops through conv1 and the fine branch only; bf16 features, single-precision CF solve
+    "realtime": {"half_precision": True, "cf_half_precision": True, "single_pass": True,
+                 "single_pass_cf_scales": "crops", "cf_solve_precision": "single"},
+    # realtime, re-solving the CF every 3rd frame with a smaller move margin (more re-crops on fast motion), the
+    # other scales' crops on those frames only (resampled scales in between)
     "fast": {"half_precision": True, "cf_half_precision": True, "single_pass": True, "cf_update_interval": 3,
-             "single_pass_margin": 4},
+             "single_pass_margin": 4, "single_pass_cf_scales": "crops", "side_crop_interval": 3,
+             "cf_solve_precision": "single"},
     # GPU: realtime's single pass with fp16 semantic branch, fp32 CF features, crops made on the device
     "gpu": {"half_precision": True, "single_pass": True, "crop_backend": "torch"},
 }

@@ -203,8 +203,10 @@ class EDCFTracker:
         self._frame_t = None
         c = self.config
         self._graphs: dict = {}
-        self._graphs_on = bool(self.device.type == "cuda" and c.cuda_graphs and c.single_pass
-                               and c.single_pass_update == "nearest" and self._torch_crops)
+        # graphs cover the single pass with resampled CF scales and the whole-cell update only
+        self._graphs_fit = bool(c.single_pass and c.single_pass_update == "nearest"
+                                and (c.single_pass_cf_scales == "resample" or c.scale_num == 1 or not c.uses_cf))
+        self._graphs_on = bool(self.device.type == "cuda" and c.cuda_graphs and self._graphs_fit and self._torch_crops)
         self._graph_emulate = False        # tests: run the graph functions eagerly (on any device)
         self.graph_status = "on" if self._graphs_on else "off"
         self.initialized = False
@@ -335,7 +337,8 @@ class EDCFTracker:
         fine = self._cf_prepare(windows)
         ctx = fine[1:].unsqueeze(0) if fine.shape[0] > 1 else None
         lam1 = cf.relative_ridge(fine[:1], c.cf_lambda1, c.cf_lambda1_rel)
-        return cf.cf_solve(fine[:1], y, ctx, lam1, c.cf_lambda2, fallback=fallback, method=method)
+        return cf.cf_solve(fine[:1], y, ctx, lam1, c.cf_lambda2, fallback=fallback, method=method,
+                           precision=c.cf_solve_precision)
 
     def _solve_windows(self, windows: torch.Tensor, w_cells: float, h_cells: float) -> torch.Tensor:
         """Eq. 6-7 for (1 + k) x C x n x n fine-feature windows: the target's, then the k context ones."""
@@ -516,23 +519,38 @@ class EDCFTracker:
                                w: float, h: float):
         """Single-pass path (``single_pass``): one crop, enlarged to cover the CF context windows plus a margin
         for the move, through conv1 and the fine branch once; the semantic branch once on its centre. Scales
-        come from resampling the fine features (CF) and from the exemplars cut at init for every scale
+        come from resampling the fine features (CF; with ``single_pass_cf_scales="crops"`` from the other
+        scales' own crops through conv1 and the fine branch) and from the exemplars cut at init for every scale
         (semantic). Returns (f, g) like ``_responses_crops`` and the enlarged fine features with their padding
         ``(pad_x, pad_y)`` in cells, for the CF update."""
         c = self.config
         n, _, px, py, _, big, r0, c0, hr, wc = self._sp_geometry(x_side, w, h)
+        side_crops = c.uses_cf and c.single_pass_cf_scales == "crops" and c.scale_num > 1 \
+            and (self._frame + 1) % c.side_crop_interval == 0     # this update's frame number, as cf_update_interval
+        mid = c.scale_num // 2
         with self._stage("crop"):
             x = self._crops(image, [(cx, cy, x_side * big / c.search_size)], big)
             # Keep only the pixels that feed fine cells [pad - py, pad + n + py) x [pad - px, pad + n + px).
             x = x[..., r0:r0 + hr, c0:c0 + wc]
             x = x.contiguous(memory_format=torch.channels_last if self._autocast_dtype is not None
                              else torch.contiguous_format)
+            if side_crops:      # the other scales' search crops, for the CF branch only
+                sides = [x_side * s for i, s in enumerate(self._scales.tolist()) if i != mid]
+                xs = self._crops(image, [(cx, cy, sd) for sd in sides], c.search_size)
         with self._stage("encoder"):
             sem, fine_big = self._sp_features(x, n, px, py)
+            if side_crops:
+                with torch.inference_mode(), self._cf_autocast():
+                    fine_sides = self.net.fine_from_low(self.net.low_level(xs)).float()
         f = g = None
         if c.uses_cf:
             with self._stage("cf_response"):
-                g = self._sp_cf_response(fine_big, n)
+                if side_crops:
+                    with torch.inference_mode():
+                        centre = fine_big[..., py:py + n, px:px + n]
+                        g = self._cf_detect(torch.cat([fine_sides[:mid], centre, fine_sides[mid:]]))
+                else:
+                    g = self._sp_cf_response(fine_big, n)
         if sem is not None:
             with self._stage("fusion"):
                 f = self._sp_semantic_response(sem)
@@ -588,7 +606,7 @@ class EDCFTracker:
         self.graph_status = f"off after a capture failure at {' < '.join(reversed(where))}: {type(exc).__name__}: {exc}"
 
     def _graph_mode(self) -> bool:
-        return self._graphs_on or self._graph_emulate
+        return self._graphs_on or (self._graph_emulate and self._graphs_fit)
 
     def _replay(self, key, make_fn, inputs: list[torch.Tensor]) -> _Replay:
         entry = self._graphs.pop(key, None)

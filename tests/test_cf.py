@@ -229,3 +229,34 @@ def test_solve_without_fallback_zeroes_only_the_singular_frequencies(method):
     assert differs.any(), "the flat item should need the fallback somewhere"
     assert (raw[differs] == 0).all()
     assert not differs[1].any()       # the textured item is untouched
+
+
+@pytest.mark.parametrize("flat", [False, True])
+def test_single_precision_tracking_solve_matches_the_brute_force_oracle(flat):
+    """precision="single" (complex64 elimination, the realtime presets' solve) against the spatial-domain normal
+    equations solved in float64 (and against the double-precision solve), also where the systems are singular
+    (a flat patch: the singular-pivot test must route those frequencies to the fallback in single precision too)."""
+    rng = np.random.default_rng(21)
+    c, k, h, w = 3, 4, 6, 5
+    if flat:
+        z0, ctx = np.ones((c, h, w)), np.ones((k, c, h, w))
+    else:
+        z0, ctx = rng.normal(size=(c, h, w)), rng.normal(size=(k, c, h, w))
+    y = gaussian_target(h, w, 1.1, dtype=torch.float64).numpy()
+    lam1, lam2 = 1e-2, 0.1
+    w_ref = brute_force_cf(z0, ctx, y, lam1, lam2)
+    with torch.no_grad():
+        single = cf_solve(torch.from_numpy(z0).float()[None], torch.from_numpy(y).float(),
+                          torch.from_numpy(ctx).float()[None], lam1, lam2, precision="single")
+        double = cf_solve(torch.from_numpy(z0)[None], torch.from_numpy(y), torch.from_numpy(ctx)[None], lam1, lam2)
+    assert single.dtype == torch.complex64 and double.dtype == torch.complex128
+    w_single = torch.fft.irfft2(single, s=(h, w))[0].double().numpy()
+    assert np.isfinite(w_single).all()
+    np.testing.assert_allclose(w_single, w_ref, atol=1e-3 * np.abs(w_ref).max(), rtol=0)   # float32: cond ~ 1e4 here
+    assert (single.to(double.dtype) - double).abs().max() <= 1e-3 * double.abs().max()
+
+
+def test_solve_precision_is_checked():
+    z0 = torch.rand(1, 2, 4, 4)
+    with torch.no_grad(), pytest.raises(ValueError, match="precision"):
+        cf_solve(z0, torch.rand(4, 4), torch.rand(1, 4, 2, 4, 4), precision="half")

@@ -274,7 +274,8 @@ def test_cuda_graph_functions_track_exactly_like_the_eager_path(name, moving_seq
     frames, gt = moving_sequence
     out = {}
     for emulate in (False, True):
-        t = build_tracker("EDCF", overrides={**preset(name), "crop_backend": "torch"})
+        # graphs cover the resampled CF scales only (the fast preset's side crops run eagerly)
+        t = build_tracker("EDCF", overrides={**preset(name), "crop_backend": "torch", "single_pass_cf_scales": "resample"})
         assert t.graph_status == "off"                       # CPU: never captured
         t._graph_emulate = emulate
         t.init(frames[0], gt[0])
@@ -282,3 +283,42 @@ def test_cuda_graph_functions_track_exactly_like_the_eager_path(name, moving_seq
         assert len(t._graphs) == (2 if emulate else 0)       # one detection and one solve function
     np.testing.assert_array_equal(out[True], out[False])
     assert np.nanmean(iou(out[True][:, :4], gt[1:])) > 0.6
+
+
+def test_single_pass_side_crops_give_the_reference_cf_responses():
+    """single_pass_cf_scales="crops": the other scales' CF responses are the reference path's exactly (same crops
+    through conv1 and the fine branch), the centre scale's comes from the enlarged crop (equal away from the
+    fine branch's border effects); "resample" differs at the other scales."""
+    from edcf_plugin.boxes import context_size
+    frames, gt = make_sequence(n=2, seed=8)
+    trk = build_tracker("EDCF", overrides={"single_pass": True, "single_pass_cf_scales": "crops"})
+    trk.init(frames[0], gt[0])
+    c = trk.config
+    w, h = trk.size
+    x_side = context_size(w, h, c.context_amount) * c.search_size / c.exemplar_size
+    _, g_crops, _ = trk._responses_single_pass(frames[1], *trk.pos, x_side, w, h)
+    _, g_ref = trk._responses_crops(frames[1], *trk.pos, x_side * trk._scales.numpy())
+    trk.config = c.replace(single_pass_cf_scales="resample")
+    _, g_res, _ = trk._responses_single_pass(frames[1], *trk.pos, x_side, w, h)
+    assert g_crops.shape == g_ref.shape == (3,) + g_ref.shape[1:]
+    peak = g_ref.abs().max()
+    for s in (0, 2):
+        assert (g_crops[s] - g_ref[s]).abs().max() <= 1e-5 * peak
+        assert (g_res[s] - g_ref[s]).abs().max() > 1e-3 * peak
+    assert (g_crops[1] - g_res[1]).abs().max() <= 1e-6 * peak           # the centre scale: the same features
+    assert (g_crops[1] - g_ref[1]).abs().max() <= 0.05 * peak
+
+
+def test_side_crop_interval_cuts_side_crops_on_cf_update_frames_only(moving_sequence):
+    frames, gt = moving_sequence
+    trk = build_tracker("EDCF", overrides={"single_pass": True, "single_pass_cf_scales": "crops",
+                                           "side_crop_interval": 3})
+    calls = []
+    original = trk._crops
+    trk._crops = lambda image, boxes, size: (calls.append((getattr(trk, "_frame", -1), len(boxes), size)), original(image, boxes, size))[1]
+    trk.init(frames[0], gt[0])
+    calls.clear()
+    for f in frames[1:8]:
+        trk.update(f)
+    side = [frame for frame, n, size in calls if n == 2 and size == trk.config.search_size]
+    assert side == [2, 5]                     # updates 3 and 6 (cf_update_interval counts the same way)
