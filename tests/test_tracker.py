@@ -99,7 +99,7 @@ def test_reinitialisation_starts_over(moving_sequence):
     assert np.nanmean(iou(pred, gt[20:30])) > 0.5
 
 
-@pytest.mark.parametrize("name", ["realtime", "fast"])
+@pytest.mark.parametrize("name", ["realtime", "balanced", "fast"])
 def test_presets_track_and_profile_stages(name, moving_sequence):
     from edcf_plugin.config import preset
 
