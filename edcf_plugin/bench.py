@@ -51,8 +51,8 @@ from .errors import ConfigError, EDCFError, InputError
 #: OpenCV tracker name -> factory attribute path in ``cv2`` (opencv-contrib-python 4.5.1+ / 5.x).
 OPENCV_TRACKERS = {"CSRT": "TrackerCSRT_create", "KCF": "TrackerKCF_create",
                    "MOSSE": "legacy.TrackerMOSSE_create", "MIL": "TrackerMIL_create"}
-DEFAULT_TRACKERS = ("EDCF-reference", "EDCF-realtime", "EDCF-fast", "SiamFC", "EDSiam", "CACFNet", "CACFNet+",
-                    "CSRT", "KCF", "MOSSE", "MIL")
+DEFAULT_TRACKERS = ("EDCF-reference", "EDCF-realtime", "EDCF-balanced", "EDCF-fast", "SiamFC", "EDSiam", "CACFNet",
+                    "CACFNet+", "CSRT", "KCF", "MOSSE", "MIL")
 #: Per-stage timers of :class:`edcf_plugin.tracker.EDCFTracker` (``tracker.profile``), in tracking order.
 EDCF_STAGES = ("crop", "encoder", "cf_response", "fusion", "cf_update")
 #: Network pieces timed inside those stages (every call: search, CF update and init).
