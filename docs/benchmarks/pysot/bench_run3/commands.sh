@@ -16,3 +16,6 @@ edcf-pysot-test --tracker EDCF --name EDCF-untrained --snapshot runs/untrained_w
 mkdir -p runs/pysot_s4/bench/CSRT && cp runs/bench/csrt_full_s3/boxes/run1/CSRT/*.txt runs/pysot_s4/bench/CSRT/
 edcf eval --results runs/pysot_s4/bench --gt-root ../shared/data/sequences --split bench --out runs/pysot_s4_eval
 touch runs/pysot_s4.done
+# Session 5 (21:17 UTC, commit d72ba81): the realtime row again with the session-5 preset (side crops), BENCHMARKS.md 2
+# edcf-pysot-test --tracker EDCF --name EDCF-realtime --config toolkit_configs/pysot/edcf_realtime.yaml --dataset bench --dataset_root ../shared/data/sequences --split bench --results_dir runs/pysot_s5 --threads 2
+# edcf eval --results runs/pysot_s5/bench --gt-root ../shared/data/sequences --split bench --out runs/pysot_s5_eval
