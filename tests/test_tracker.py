@@ -69,9 +69,12 @@ def test_unknown_variant_lists_valid_ones():
         build_tracker("NotATracker")
 
 
-def test_target_leaving_the_frame_keeps_box_finite_and_near_frame():
+@pytest.mark.parametrize("name", ["reference", "realtime", "balanced", "fast"])
+def test_target_leaving_the_frame_keeps_box_finite_and_near_frame(name):
+    """Also a blank (flat) frame: the CF systems are singular there, in double and in single precision."""
+    from edcf_plugin.config import preset
     frames, gt = make_sequence(n=12, seed=3)
-    trk = build_tracker("EDCF")
+    trk = build_tracker("EDCF", overrides=preset(name))
     trk.init(frames[0], gt[0])
     blank = np.full_like(frames[0], 127)
     h, w = blank.shape[:2]
@@ -81,10 +84,12 @@ def test_target_leaving_the_frame_keeps_box_finite_and_near_frame():
         assert 0 <= cx <= w and 0 <= cy <= h and np.isfinite(score)
 
 
+@pytest.mark.parametrize("name", ["reference", "realtime", "balanced"])
 @pytest.mark.parametrize("box", [[50, 60, 2, 2], [1, 1, 195, 155]])
-def test_tiny_and_huge_targets(box):
+def test_tiny_and_huge_targets(box, name):
+    from edcf_plugin.config import preset
     frames, _ = make_sequence(n=4, seed=4)
-    trk = build_tracker("EDCF")
+    trk = build_tracker("EDCF", overrides=preset(name))
     trk.init(frames[0], box)
     for f in frames[1:]:
         b, _ = trk.update(f)
