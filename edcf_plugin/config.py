@@ -81,7 +81,8 @@ class TrackerConfig:
     #                                  frame only (the frames whose CF is re-solved when n = cf_update_interval),
     #                                  resampling on the frames between
     cf_solve_precision: str = "double"  # tracking CF solve (Eq. 7 per frequency) in "double" (complex128) or
-    #                                  "single" (complex64, ~4x faster on the CPU; filters within ~1e-3 relative)
+    #                                  "single" (complex64: ~1 ms of ~4.5 ms saved per solve on 2 CPU threads;
+    #                                  filters within ~1e-3 relative; singular frequencies re-solved in double)
     # --- robustness ---
     min_target_size: float = 4.0     # smallest allowed box side (pixels)
     max_scale_change: float = 5.0    # box side stays within [1/x, x] times its initial side
@@ -93,9 +94,10 @@ class TrackerConfig:
     #                                  host work or copies); "auto": torch on CUDA, opencv on the CPU
     cuda_graphs: bool = False        # EXPERIMENTAL, not yet working on a GPU (BENCHMARKS.md 1b): on CUDA with
     #                                  single_pass (nearest update, resampled CF scales) and torch crops, replay
-    #                                  each frame's detection and CF solve from captured CUDA graphs (one host read per frame; singular CF
-    #                                  frequencies get a zero filter). A failed capture turns it off with a warning
-    #                                  and tracking goes on without graphs. Ignored elsewhere.
+    #                                  each frame's detection and CF solve from captured CUDA graphs (one host
+    #                                  read per frame; singular CF frequencies get a zero filter). A failed
+    #                                  capture turns it off with a warning and tracking goes on without graphs.
+    #                                  Ignored elsewhere.
 
     def __post_init__(self):
         for f in fields(self):
@@ -170,13 +172,12 @@ class TrackerConfig:
 #: Named presets: deltas applied over the defaults (``edcf track --preset NAME``).
 PRESETS: dict[str, dict[str, Any]] = {
     "reference": {},                                    # fp32 eager, the accuracy reference
-    # one enlarged crop and one encoder pass per frame, bf16 semantic branch, BatchNorm folded, channels_last
     # one enlarged crop through conv1 and the fine branch (CF at the centre scale, CF update, semantic branch once);
     # the other CF scales from their own crops (conv1 and the fine branch only) every 3rd frame, resampled from the
     # enlarged crop's features in between; bf16 features, single-precision CF solve; >= 40 FPS on 2 CPU threads
     "realtime": {"half_precision": True, "cf_half_precision": True, "single_pass": True,
                  "single_pass_cf_scales": "crops", "side_crop_interval": 3, "cf_solve_precision": "single"},
-    # realtime with the other scales' crops on every frame: closer to the reference, ~30 FPS on 2 CPU threads
+    # realtime with the other scales' crops on every frame: closer to the reference, ~35 FPS on 2 CPU threads
     "balanced": {"half_precision": True, "cf_half_precision": True, "single_pass": True,
                  "single_pass_cf_scales": "crops", "cf_solve_precision": "single"},
     # realtime, re-solving the CF every 3rd frame with a smaller move margin (more re-crops on fast motion), the

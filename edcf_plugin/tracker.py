@@ -293,6 +293,13 @@ class EDCFTracker:
         """H x W x 3 uint8 frame on the device -> 1 x 3 x H x W float with the mean colour subtracted."""
         return frame_u8.permute(2, 0, 1).unsqueeze(0).float() - self._avg_t
 
+    def _low_and_fine(self, x: torch.Tensor, fine: bool = True):
+        """conv1 activations and the float32 fine (CF) features of a batch of crops (None without ``fine``), in
+        the CF branch's precision: float32 unless ``cf_half_precision``."""
+        with torch.inference_mode(), self._cf_autocast():
+            low = self.net.low_level(x)
+            return low, (self.net.fine_from_low(low).float() if fine else None)
+
     def _features(self, x: torch.Tensor, semantic: bool, fine: bool):
         with torch.inference_mode(), self._autocast():
             if semantic and fine:
@@ -363,9 +370,7 @@ class EDCFTracker:
         with torch.inference_mode():
             # The fine branch feeding the CF stays in float32 even in the half-precision presets: the
             # closed-form solve is sensitive to feature noise (bf16 cost up to 30 AUC points on a sequence).
-            with self._cf_autocast():
-                low = self.net.low_level(x)
-                fine_big = self.net.fine_from_low(low).float()
+            low, fine_big = self._low_and_fine(x)
             sem = None
             if with_semantic:
                 n = low.shape[-1] - 2 * pad
@@ -445,9 +450,7 @@ class EDCFTracker:
         with self._stage("encoder"), torch.inference_mode():
             sem = fine = None
             if c.uses_cf:
-                with self._cf_autocast():                       # float32 unless cf_half_precision
-                    low = self.net.low_level(x)
-                    fine = self.net.fine_from_low(low).float()
+                low, fine = self._low_and_fine(x)
                 if c.uses_semantic:
                     mid = c.scale_num // 2
                     with self._autocast():
@@ -493,10 +496,7 @@ class EDCFTracker:
         c = self.config
         sem = fine_big = None
         with torch.inference_mode():
-            with self._cf_autocast():                           # float32 unless cf_half_precision
-                low = self.net.low_level(x)
-                if c.uses_cf:
-                    fine_big = self.net.fine_from_low(low).float()
+            low, fine_big = self._low_and_fine(x, fine=c.uses_cf)
             if c.uses_semantic:
                 with self._autocast():
                     sem = self.net.semantic_from_low(low[..., py:py + n, px:px + n]).float()
@@ -540,8 +540,7 @@ class EDCFTracker:
         with self._stage("encoder"):
             sem, fine_big = self._sp_features(x, n, px, py)
             if side_crops:
-                with torch.inference_mode(), self._cf_autocast():
-                    fine_sides = self.net.fine_from_low(self.net.low_level(xs)).float()
+                fine_sides = self._low_and_fine(xs)[1]
         f = g = None
         if c.uses_cf:
             with self._stage("cf_response"):
