@@ -102,12 +102,15 @@ def context_size(w: float, h: float, context_amount: float) -> float:
 
 
 def crop_patch(image: np.ndarray, cx: float, cy: float, side: float, out_size: int,
-               pad_value: np.ndarray | None = None) -> np.ndarray:
+               pad_value: np.ndarray | None = None,
+               region: tuple[int, int, int, int] | None = None) -> np.ndarray:
     """Square crop of side ``side`` pixels centred on ``(cx, cy)``, resized to ``out_size`` x ``out_size``.
 
     One affine warp (bilinear); pixels outside the image take ``pad_value`` (default: the image mean
     colour, as in SiamFC). The patch centre maps exactly to ``(cx, cy)`` in the 0-based, pixel-area
     convention: output pixel ``j`` samples image coordinate ``cx - side/2 + (j + 0.5) * side/out_size``.
+    ``region = (r0, c0, rows, cols)``: only those rows and columns of the patch (the same pixels as slicing
+    the whole patch, without warping the rest).
     """
     if pad_value is None:
         pad_value = image.reshape(-1, image.shape[-1]).mean(axis=0)
@@ -116,8 +119,9 @@ def crop_patch(image: np.ndarray, cx: float, cy: float, side: float, out_size: i
     # cv2.warpAffine maps pixel centres at integer coordinates, so shift by 0.5 on both sides.
     x0 = cx - side / 2.0
     y0 = cy - side / 2.0
-    m = np.array([[s, 0.0, -x0 * s + 0.5 * s - 0.5],
-                  [0.0, s, -y0 * s + 0.5 * s - 0.5]], dtype=np.float64)
-    return cv2.warpAffine(image, m, (out_size, out_size), flags=cv2.INTER_LINEAR,
+    r0, c0, rows, cols = region if region is not None else (0, 0, out_size, out_size)
+    m = np.array([[s, 0.0, -x0 * s + 0.5 * s - 0.5 - c0],
+                  [0.0, s, -y0 * s + 0.5 * s - 0.5 - r0]], dtype=np.float64)
+    return cv2.warpAffine(image, m, (cols, rows), flags=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_CONSTANT,
                           borderValue=tuple(float(v) for v in np.broadcast_to(pad_value, (3,))))

@@ -222,7 +222,9 @@ def _solve_dual_no_grad(a: torch.Tensor, yf: torch.Tensor, lambda1: float, fallb
         if j < n - 1:
             acc = acc - (m[j, j + 1:] * alpha[j + 1:]).sum(0)
         alpha[j] = acc / m[j, j]
-    bad = (torch.stack(pivots) <= tiny * scale).any(0) | ~torch.isfinite(torch.view_as_real(alpha)).all(-1).all(0)
+    # Singular (pivot not clearly positive; NaN compares False) or not finite. A non-finite alpha_j reaches
+    # alpha_0 through the back substitution, so checking alpha_0 covers every component.
+    bad = ~(torch.stack(pivots) > tiny * scale).all(0) | ~torch.isfinite(torch.view_as_real(alpha[0])).all(-1)
     if not fallback:
         alpha = torch.where(bad[None], torch.zeros((), dtype=alpha.dtype, device=alpha.device), alpha)
     elif bool(bad.any()):
@@ -238,17 +240,34 @@ def _solve_dual_no_grad(a: torch.Tensor, yf: torch.Tensor, lambda1: float, fallb
     return w.reshape(c, b, h, wr).transpose(0, 1)
 
 
-def cf_response(w_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+def cf_solve_stacked(patches: torch.Tensor, yf: torch.Tensor, lambda1: float | torch.Tensor = 1e-4,
+                     lambda2: float = 0.1, fallback: bool = True, precision: str = "double",
+                     s: tuple[int, int] | None = None) -> torch.Tensor:
+    """The tracking (no-autograd) ``cf_solve`` for one target: ``patches`` is (1 + K) x C x h x w, the target's
+    features then the K context ones, zero-padded to ``s`` = (H, W) by the FFT (default: their own size);
+    ``yf`` the target's spectrum ``rfft2(y)``, H x (W//2+1) (cache it: it only changes with the target size).
+    One FFT for all patches and no concatenation; the same solution as ``cf_solve``. Returns 1 x C x H x Wr."""
+    a = torch.fft.rfft2(patches, s=s)                           # (1+K) x C x H x Wr
+    if a.shape[0] == 1:
+        zf = a
+        denom = (zf.real ** 2 + zf.imag ** 2).sum(1) + _per_item(lambda1, 1, 2, zf.real.dtype)
+        return zf.conj() * (yf / denom).unsqueeze(1)
+    a[1:] *= math.sqrt(lambda2)
+    return _solve_dual_no_grad(a.unsqueeze(0), yf.unsqueeze(0) if yf.dim() == 2 else yf, lambda1, fallback,
+                               precision).to(a.dtype)
+
+
+def cf_response(w_hat: torch.Tensor, x: torch.Tensor, s: tuple[int, int] | None = None) -> torch.Tensor:
     """Detection response of Eq. 9, ``g(x) = F^-1(sum_c x^_c w^_c)``.
 
     Args:
         w_hat: filter spectrum, B x C x H x (W//2+1) (or 1 x ... broadcast over a batch of search patches).
-        x: search features, B x C x H x W (real).
+        x: search features, B x C x h x w (real), zero-padded to ``s`` = (H, W) (default: their own size).
     Returns:
         B x H x W real response; its peak index is the target's circular displacement.
     """
-    xf = torch.fft.rfft2(x)
-    return torch.fft.irfft2((xf * w_hat).sum(1), s=x.shape[-2:])
+    xf = torch.fft.rfft2(x, s=s)
+    return torch.fft.irfft2((xf * w_hat).sum(1), s=s or x.shape[-2:])
 
 
 def cf_loss(response: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

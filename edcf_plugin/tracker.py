@@ -230,13 +230,11 @@ class EDCFTracker:
         return self._autocast()
 
     def _to_tensor(self, patches: list[np.ndarray]) -> torch.Tensor:
-        arr = np.stack(patches).astype(np.float32)                 # N x H x W x 3 (BGR)
-        t = torch.from_numpy(arr).to(self.device).permute(0, 3, 1, 2)
+        arr = patches[0][None] if len(patches) == 1 else np.stack(patches)      # N x H x W x 3 (BGR) uint8
+        t = torch.from_numpy(arr).to(self.device).permute(0, 3, 1, 2).float()  # channels_last strides
         if self._autocast_dtype is not None:
-            t = t.contiguous(memory_format=torch.channels_last)
-        else:
-            t = t.contiguous()
-        return t
+            return t.contiguous(memory_format=torch.channels_last)
+        return t.contiguous()
 
     @contextlib.contextmanager
     def _stage(self, name: str):
@@ -258,36 +256,44 @@ class EDCFTracker:
             self._cache[key] = cf.cosine_window(h, w, device=self.device)
         return self._cache[key]
 
-    def _crop(self, image: np.ndarray, cx: float, cy: float, side: float, size: int) -> np.ndarray:
-        return crop_patch(image, cx, cy, side, size, pad_value=self._avg_color)
+    def _crop(self, image: np.ndarray, cx: float, cy: float, side: float, size: int,
+              region: tuple[int, int, int, int] | None = None) -> np.ndarray:
+        return crop_patch(image, cx, cy, side, size, pad_value=self._avg_color, region=region)
 
     def _set_frame(self, image: np.ndarray) -> None:
         """The current frame; with torch crops it is copied to the device at its first crop (once per frame)."""
         self._image = image
         self._frame_t = None
 
-    def _crops(self, image: np.ndarray, boxes: list[tuple[float, float, float]], size: int) -> torch.Tensor:
-        """N x 3 x size x size network input: one square crop per ``(cx, cy, side)`` (see ``crop_patch``).
+    def _crops(self, image: np.ndarray, boxes: list[tuple[float, float, float]], size: int,
+               region: tuple[int, int, int, int] | None = None) -> torch.Tensor:
+        """N x 3 x size x size network input: one square crop per ``(cx, cy, side)`` (see ``crop_patch``); with
+        ``region = (r0, c0, rows, cols)`` only those rows and columns of each crop.
 
         ``crop_backend`` torch: bilinear ``grid_sample`` of the frame on the device, outside pixels taking the
         mean colour, sampling the same image coordinates as ``crop_patch`` (``cx - side/2 + (j + 0.5) side /
         size`` for output pixel ``j``); it differs from cv2's fixed-point bilinear weights by rounding only.
         """
         if not self._torch_crops:
-            return self._to_tensor([self._crop(image, cx, cy, side, size) for cx, cy, side in boxes])
+            return self._to_tensor([self._crop(image, cx, cy, side, size, region) for cx, cy, side in boxes])
         if self._frame_t is None or self._image is not image:
             self._image = image
             self._frame_t = self._frame_tensor(torch.from_numpy(np.ascontiguousarray(image)).to(self.device))
-        key = ("ramp", size)
-        if key not in self._cache:
-            self._cache[key] = torch.arange(size, device=self.device, dtype=torch.float32) + 0.5
-        ramp = self._cache[key]
+        r0, c0, rows, cols = region if region is not None else (0, 0, size, size)
+        ramp_y, ramp_x = self._ramp(r0, rows), self._ramp(c0, cols)
         par = torch.tensor([[side / size, cx - side / 2.0, cy - side / 2.0] for cx, cy, side in boxes],
                            dtype=torch.float64).to(self.device, torch.float32)
-        out = grid_crop(self._frame_t, par[:, 0:1], par[:, 1:2], par[:, 2:3], ramp, ramp) + self._avg_t
+        out = grid_crop(self._frame_t, par[:, 0:1], par[:, 1:2], par[:, 2:3], ramp_x, ramp_y) + self._avg_t
         if self._autocast_dtype is not None:
             return out.contiguous(memory_format=torch.channels_last)
         return out.contiguous()
+
+    def _ramp(self, start: int, length: int) -> torch.Tensor:
+        """Output pixel centres ``start + j + 0.5`` of a crop's rows or columns (``grid_crop``), cached."""
+        key = ("ramp", start, length)
+        if key not in self._cache:
+            self._cache[key] = torch.arange(start, start + length, device=self.device, dtype=torch.float32) + 0.5
+        return self._cache[key]
 
     def _frame_tensor(self, frame_u8: torch.Tensor) -> torch.Tensor:
         """H x W x 3 uint8 frame on the device -> 1 x 3 x H x W float with the mean colour subtracted."""
@@ -310,18 +316,17 @@ class EDCFTracker:
                 s, f = None, self.net.fine(x)
         return (s.float() if s is not None else None), (f.float() if f is not None else None)
 
-    def _cf_prepare(self, fine: torch.Tensor) -> torch.Tensor:
-        """Cosine window, then zero padding to the FFT size (``cf.fft_size``: 123 -> 128 cells): the CF layer's
-        input. The padding only adds zero border to already windowed features; it makes the FFTs ~10x faster."""
+    def _cf_window(self, fine: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int]]:
+        """The CF layer's input: the cosine-windowed features, and the FFT size they are zero-padded to
+        (``cf.fft_size``: 123 -> 128 cells; the padding only adds zero border to windowed features and makes the
+        FFTs ~10x faster). The FFTs pad (``s=``), so no padded copy is made."""
         hf, wf = fine.shape[-2:]
-        fine = fine * self._window(hf, wf)
-        ph, pw = cf.fft_size(hf) - hf, cf.fft_size(wf) - wf
-        return F.pad(fine, (0, pw, 0, ph)) if ph or pw else fine
+        return fine * self._window(hf, wf), (cf.fft_size(hf), cf.fft_size(wf))
 
     def _cf_detect(self, fine: torch.Tensor) -> torch.Tensor:
         """CF responses (Eq. 9) of the S scales' fine features, fftshifted (zero displacement in the middle)."""
-        x = self._cf_prepare(fine)
-        return torch.fft.fftshift(cf.cf_response(self.w_hat, x), dim=(-2, -1))
+        x, s = self._cf_window(fine)
+        return torch.fft.fftshift(cf.cf_response(self.w_hat, x, s=s), dim=(-2, -1))
 
     def _solve_cf(self, fine_big: torch.Tensor, pad: int | tuple[int, int], offsets: list[tuple[int, int]],
                   w_cells: float, h_cells: float, shift: tuple[int, int] = (0, 0)) -> torch.Tensor:
@@ -330,27 +335,39 @@ class EDCFTracker:
         ``h_cells`` fine cells."""
         return self._solve_windows(cf_windows(fine_big, pad, offsets, shift), w_cells, h_cells)
 
-    def _target(self, hf: int, wf: int, w_cells: float, h_cells: float) -> torch.Tensor:
-        """Gaussian target (Eq. 8's y) on the hf x wf CF grid: sigma proportional to the target size in cells."""
+    def _target(self, hf: int, wf: int, w_cells: float, h_cells: float, spectrum: bool = False) -> torch.Tensor:
+        """Gaussian target (Eq. 8's y) on the hf x wf CF grid: sigma proportional to the target size in cells
+        (with ``spectrum``: its ``rfft2``, cached alike)."""
         sigma = max(0.5, self.config.cf_sigma * math.sqrt(w_cells * h_cells))
-        key = ("y", hf, wf, round(sigma, 3))
+        key = ("yf" if spectrum else "y", hf, wf, round(sigma, 3))
         if key not in self._cache:
-            self._cache[key] = cf.gaussian_target(hf, wf, sigma, device=self.device)
+            y = cf.gaussian_target(hf, wf, sigma, device=self.device)
+            self._cache[key] = torch.fft.rfft2(y) if spectrum else y
         return self._cache[key]
 
     def _solve_prepared(self, windows: torch.Tensor, y: torch.Tensor, fallback: bool = True,
-                        method: str | None = None) -> torch.Tensor:
+                        method: str | None = None, yf: torch.Tensor | None = None) -> torch.Tensor:
+        """Eq. 6-7 for (1 + k) x C x h x w windows (target first) and the target ``y`` on the FFT grid (``yf``:
+        its spectrum, when cached). The elimination solve (the CPU's, and CUDA graphs') takes all windows
+        through one FFT (``cf.cf_solve_stacked``); the batched solve goes through ``cf.cf_solve``."""
         c = self.config
-        fine = self._cf_prepare(windows)
-        ctx = fine[1:].unsqueeze(0) if fine.shape[0] > 1 else None
+        fine, s = self._cf_window(windows)
         lam1 = cf.relative_ridge(fine[:1], c.cf_lambda1, c.cf_lambda1_rel)
+        method = method or (cf.CUDA_SOLVE if fine.device.type == "cuda" else "elimination")
+        if method == "elimination":
+            return cf.cf_solve_stacked(fine, torch.fft.rfft2(y) if yf is None else yf, lam1, c.cf_lambda2,
+                                       fallback=fallback, precision=c.cf_solve_precision, s=s)
+        ph, pw = s[0] - fine.shape[-2], s[1] - fine.shape[-1]
+        fine = F.pad(fine, (0, pw, 0, ph)) if ph or pw else fine
+        ctx = fine[1:].unsqueeze(0) if fine.shape[0] > 1 else None
         return cf.cf_solve(fine[:1], y, ctx, lam1, c.cf_lambda2, fallback=fallback, method=method,
                            precision=c.cf_solve_precision)
 
     def _solve_windows(self, windows: torch.Tensor, w_cells: float, h_cells: float) -> torch.Tensor:
         """Eq. 6-7 for (1 + k) x C x n x n fine-feature windows: the target's, then the k context ones."""
         hf, wf = cf.fft_size(windows.shape[-2]), cf.fft_size(windows.shape[-1])
-        return self._solve_prepared(windows, self._target(hf, wf, w_cells, h_cells))
+        return self._solve_prepared(windows, self._target(hf, wf, w_cells, h_cells),
+                                    yf=self._target(hf, wf, w_cells, h_cells, spectrum=True))
 
     def _learn_cf(self, image: np.ndarray, cx: float, cy: float, w: float, h: float, side: float,
                   with_semantic: bool = False):
@@ -529,11 +546,8 @@ class EDCFTracker:
             and (self._frame + 1) % c.side_crop_interval == 0     # this update's frame number, as cf_update_interval
         mid = c.scale_num // 2
         with self._stage("crop"):
-            x = self._crops(image, [(cx, cy, x_side * big / c.search_size)], big)
-            # Keep only the pixels that feed fine cells [pad - py, pad + n + py) x [pad - px, pad + n + px).
-            x = x[..., r0:r0 + hr, c0:c0 + wc]
-            x = x.contiguous(memory_format=torch.channels_last if self._autocast_dtype is not None
-                             else torch.contiguous_format)
+            # Only the pixels that feed fine cells [pad - py, pad + n + py) x [pad - px, pad + n + px).
+            x = self._crops(image, [(cx, cy, x_side * big / c.search_size)], big, region=(r0, c0, hr, wc))
             if side_crops:      # the other scales' search crops, for the CF branch only
                 sides = [x_side * s for i, s in enumerate(self._scales.tolist()) if i != mid]
                 xs = self._crops(image, [(cx, cy, sd) for sd in sides], c.search_size)

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from edcf_plugin.cf import cf_response, cf_solve, context_offsets, cosine_window, gaussian_target
+from edcf_plugin.cf import (cf_response, cf_solve, cf_solve_stacked, context_offsets, cosine_window,
+                           gaussian_target)
 
 
 def circulant_conv_matrix(z: np.ndarray) -> np.ndarray:
@@ -260,3 +261,32 @@ def test_solve_precision_is_checked():
     z0 = torch.rand(1, 2, 4, 4)
     with torch.no_grad(), pytest.raises(ValueError, match="precision"):
         cf_solve(z0, torch.rand(4, 4), torch.rand(1, 4, 2, 4, 4), precision="half")
+
+
+@pytest.mark.parametrize("precision", ["single", "double"])
+@pytest.mark.parametrize("k,pad,flat", [(4, (0, 0), False), (4, (2, 1), False), (0, (1, 2), False), (3, (1, 1), True)])
+def test_stacked_tracking_solve_matches_the_brute_force_oracle(precision, k, pad, flat):
+    """cf_solve_stacked (the tracker's solve: target and context patches through one FFT that zero-pads them to
+    ``s``, the target's spectrum given) against the spatial-domain normal equations on the zero-padded patches,
+    also where the systems are singular (flat patches), and equal to cf_solve on the padded patches."""
+    rng = np.random.default_rng(5 + k + pad[0])
+    c, h, w = 3, 5, 6
+    hs, ws = h + pad[0], w + pad[1]
+    patches = np.ones((1 + k, c, h, w)) if flat else rng.normal(size=(1 + k, c, h, w))
+    padded = np.zeros((1 + k, c, hs, ws))
+    padded[:, :, :h, :w] = patches
+    y = gaussian_target(hs, ws, 1.1, dtype=torch.float64)
+    lam1, lam2 = 1e-2, 0.1
+    w_ref = brute_force_cf(padded[0], padded[1:], y.numpy(), lam1, lam2)
+    dtype = torch.float32 if precision == "single" else torch.float64
+    with torch.no_grad():
+        p = torch.from_numpy(patches).to(dtype)
+        yf = torch.fft.rfft2(y.to(dtype))
+        ours = cf_solve_stacked(p, yf, lam1, lam2, precision=precision, s=(hs, ws))
+        pp = torch.from_numpy(padded).to(dtype)
+        general = cf_solve(pp[:1], y.to(dtype), pp[1:][None] if k else None, lam1, lam2, precision=precision)
+    assert ours.shape == (1, c, hs, ws // 2 + 1) and ours.dtype == yf.dtype
+    w_ours = torch.fft.irfft2(ours, s=(hs, ws))[0].double().numpy()
+    tol = 1e-3 if precision == "single" else 1e-8
+    np.testing.assert_allclose(w_ours, w_ref, atol=tol * np.abs(w_ref).max(), rtol=0)
+    torch.testing.assert_close(ours, general, atol=tol * float(general.abs().max()), rtol=0)

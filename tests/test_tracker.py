@@ -258,6 +258,19 @@ def test_torch_crops_match_opencv_crops_inside_and_outside_the_frame():
     big = cropper["torch"]._crops(img, [(60.0, 40.0, 1000.0)], 64).numpy()[0]
     corner = big[:, :3, :3].reshape(3, -1)
     np.testing.assert_allclose(corner, np.repeat(img.reshape(-1, 3).mean(0)[:, None], 9, 1), atol=1e-3)
+    # region=(r0, c0, rows, cols): the same pixels as slicing the whole crop, on both backends (the single-pass
+    # path warps only the rows and columns that feed its features)
+    for backend, t in cropper.items():
+        for region in [(0, 0, 127, 127), (7, 19, 100, 61), (126, 0, 1, 127)]:
+            r0, c0, rows, cols = region
+            full = t._crops(img, boxes, 127).numpy()
+            part = t._crops(img, boxes, 127, region=region).numpy()
+            assert part.shape == (len(boxes), 3, rows, cols)
+            diff = np.abs(part - full[:, :, r0:r0 + rows, c0:c0 + cols])
+            if backend == "torch":
+                assert diff.max() < 1e-3
+            else:   # cv2's fixed-point coordinates round differently for a few pixels: one grey level there
+                assert diff.max() <= 1.0 and (diff > 0).mean() < 1e-3
 
 
 @pytest.mark.parametrize("name", ["reference", "realtime"])
@@ -320,7 +333,8 @@ def test_side_crop_interval_cuts_side_crops_on_cf_update_frames_only(moving_sequ
                                            "side_crop_interval": 3})
     calls = []
     original = trk._crops
-    trk._crops = lambda image, boxes, size: (calls.append((getattr(trk, "_frame", -1), len(boxes), size)), original(image, boxes, size))[1]
+    trk._crops = lambda image, boxes, size, **kw: (calls.append((getattr(trk, "_frame", -1), len(boxes), size)),
+                                                   original(image, boxes, size, **kw))[1]
     trk.init(frames[0], gt[0])
     calls.clear()
     for f in frames[1:8]:

@@ -16,7 +16,7 @@ for name, extra in [("balanced", {}), ("balanced-double", {"cf_solve_precision":
         def g(*a, **k):
             s = time.perf_counter(); r = f(*a, **k); tim[attr] = tim.get(attr, 0) + time.perf_counter() - s; return r
         setattr(obj, attr, g)
-    for a in ["_cf_from_detection", "_solve_cf", "_solve_prepared", "_cf_prepare", "_learn_cf"]:
+    for a in ["_cf_from_detection", "_solve_cf", "_solve_prepared", "_cf_window", "_learn_cf"]:
         wrap(t, a, getattr(t, a))
     wrap(cf, "_solve_dual_no_grad", orig_solve)
     t.profile = {}
