@@ -180,10 +180,11 @@ PRESETS: dict[str, dict[str, Any]] = {
     # realtime with the other scales' crops on every frame: closer to the reference, ~35 FPS on 2 CPU threads
     "balanced": {"half_precision": True, "cf_half_precision": True, "single_pass": True,
                  "single_pass_cf_scales": "crops", "cf_solve_precision": "single"},
-    # realtime, re-solving the CF every 3rd frame with a smaller move margin (more re-crops on fast motion), the
-    # other scales' crops on those frames only (resampled scales in between)
-    "fast": {"half_precision": True, "cf_half_precision": True, "single_pass": True, "cf_update_interval": 3,
-             "single_pass_margin": 4, "single_pass_cf_scales": "crops", "side_crop_interval": 3,
+    # realtime, re-solving the CF every 2nd frame with a smaller move margin (more re-crops on fast motion), the
+    # other scales' crops on those frames only (resampled scales in between); chosen on the train split over
+    # every 3rd frame (BENCHMARKS.md 1a, session 6)
+    "fast": {"half_precision": True, "cf_half_precision": True, "single_pass": True, "cf_update_interval": 2,
+             "single_pass_margin": 4, "single_pass_cf_scales": "crops", "side_crop_interval": 2,
              "cf_solve_precision": "single"},
     # GPU: realtime's single pass with fp16 semantic branch, fp32 CF features, crops made on the device
     "gpu": {"half_precision": True, "single_pass": True, "crop_backend": "torch"},
