@@ -493,15 +493,25 @@ class EDCFTracker:
             self._cache[key] = sampling_grid(h_in, w_in, n_out, [(0.0, 0.0)] * len(scales), scales, self.device)
         return self._cache[key]
 
-    def _sp_geometry(self, x_side: float, w: float, h: float) -> tuple:
+    def _cf_update_next(self) -> bool:
+        """Whether the frame being tracked re-solves the CF (``cf_update_interval``, counted as in ``update``)."""
+        return self.config.uses_cf and (self._frame + 1) % self.config.cf_update_interval == 0
+
+    def _sp_geometry(self, x_side: float, w: float, h: float, cf_update: bool = True) -> tuple:
         """Single-pass crop geometry: (n, offsets, px, py, pad, big, r0, c0, hr, wc). One crop of ``big`` pixels
         covers the CF context windows plus ``single_pass_margin`` cells; only its rows [r0, r0 + hr) and columns
-        [c0, c0 + wc) feed fine cells [pad - py, pad + n + py) x [pad - px, pad + n + px)."""
+        [c0, c0 + wc) feed fine cells [pad - py, pad + n + py) x [pad - px, pad + n + px). Without ``cf_update``
+        (a frame whose CF is not re-solved: ``cf_update_interval`` > 1) the crop only covers what the detection
+        reads: the search area plus the cells the resampled scales reach, and two more so that the fine branch's
+        zero padding (3 x 3 kernel) does not touch them; the responses are the same as with the enlarged crop."""
         c = self.config
         n = (c.search_size - 11) // FINE_STRIDE + 1
         offsets = context_cell_offsets(w, h, x_side, c)
-        px = max([abs(dx) for dx, _ in offsets], default=0) + c.single_pass_margin
-        py = max([abs(dy) for _, dy in offsets], default=0) + c.single_pass_margin
+        if cf_update:
+            px = max([abs(dx) for dx, _ in offsets], default=0) + c.single_pass_margin
+            py = max([abs(dy) for _, dy in offsets], default=0) + c.single_pass_margin
+        else:
+            px = py = int(math.ceil((n - 1) * (float(self._scales.max()) - 1.0) / 2.0)) + 2
         pad = max(px, py)
         big = c.search_size + 2 * FINE_STRIDE * pad
         r0, c0 = FINE_STRIDE * (pad - py), FINE_STRIDE * (pad - px)
@@ -541,7 +551,7 @@ class EDCFTracker:
         (semantic). Returns (f, g) like ``_responses_crops`` and the enlarged fine features with their padding
         ``(pad_x, pad_y)`` in cells, for the CF update."""
         c = self.config
-        n, _, px, py, _, big, r0, c0, hr, wc = self._sp_geometry(x_side, w, h)
+        n, _, px, py, _, big, r0, c0, hr, wc = self._sp_geometry(x_side, w, h, self._cf_update_next())
         side_crops = c.uses_cf and c.single_pass_cf_scales == "crops" and c.scale_num > 1 \
             and (self._frame + 1) % c.side_crop_interval == 0     # this update's frame number, as cf_update_interval
         mid = c.scale_num // 2
@@ -655,7 +665,7 @@ class EDCFTracker:
     def _detect_graphed(self, image: np.ndarray, cx: float, cy: float, x_side: float, w: float, h: float):
         """Graph-mode detection: returns (picks as floats, (fine_big, (px, py)), response side)."""
         c = self.config
-        geo = self._sp_geometry(x_side, w, h)
+        geo = self._sp_geometry(x_side, w, h, self._cf_update_next())
         big = geo[5]
         side = x_side * big / c.search_size
         par = torch.tensor([side / big, cx - side / 2.0, cy - side / 2.0], dtype=torch.float64).float()

@@ -298,7 +298,9 @@ def test_cuda_graph_functions_track_exactly_like_the_eager_path(name, moving_seq
         t._graph_emulate = emulate
         t.init(frames[0], gt[0])
         out[emulate] = np.array([[*t.update(f)[0], t.last_peaks.max().item()] for f in frames[1:]])
-        assert len(t._graphs) == (2 if emulate else 0)       # one detection and one solve function
+        # one detection function per crop geometry (fast: also the smaller crop of the frames without a CF
+        # re-solve) and one solve function
+        assert len(t._graphs) == ((3 if t.config.cf_update_interval > 1 else 2) if emulate else 0)
     np.testing.assert_array_equal(out[True], out[False])
     assert np.nanmean(iou(out[True][:, :4], gt[1:])) > 0.6
 
@@ -341,3 +343,34 @@ def test_side_crop_interval_cuts_side_crops_on_cf_update_frames_only(moving_sequ
         trk.update(f)
     side = [frame for frame, n, size in calls if n == 2 and size == trk.config.search_size]
     assert side == [2, 5]                     # updates 3 and 6 (cf_update_interval counts the same way)
+
+
+@pytest.mark.parametrize("scales", ["resample", "crops"])
+def test_frames_without_cf_update_use_a_smaller_crop_with_the_same_responses(moving_sequence, scales):
+    """With cf_update_interval > 1 (the fast preset), a frame whose CF is not re-solved crops only the search area
+    plus the cells the resampled scales read (no context windows, no move margin): its responses equal those of
+    the enlarged crop the update frames use."""
+    import torch
+
+    from edcf_plugin.boxes import context_size
+    frames, gt = moving_sequence
+    trk = build_tracker("EDCF", overrides={"single_pass": True, "cf_update_interval": 2,
+                                           "single_pass_cf_scales": scales})
+    trk.init(frames[0], gt[0])
+    assert (trk._frame + 1) % 2 == 1          # the next update is not a CF-update frame
+    c = trk.config
+    (cx, cy), (w, h) = trk.pos, trk.size
+    x_side = context_size(w, h, c.context_amount) * c.search_size / c.exemplar_size
+    f_small, g_small, (_, pad_small) = trk._responses_single_pass(frames[1], cx, cy, x_side, w, h)
+    geometry = trk._sp_geometry
+    trk._sp_geometry = lambda x_side, w, h, cf_update=True: geometry(x_side, w, h, True)
+    f_big, g_big, (_, pad_big) = trk._responses_single_pass(frames[1], cx, cy, x_side, w, h)
+    assert pad_small[0] < pad_big[0] and pad_small[1] < pad_big[1]
+    # float rounding only (a smaller conv input, cv2's fixed-point crop): ~1e-4 of the peak; reading zero padding
+    # or a shifted window would be orders of magnitude more
+    torch.testing.assert_close(g_small, g_big, atol=5e-4 * float(g_big.abs().max()), rtol=0)
+    torch.testing.assert_close(f_small, f_big, atol=2e-4, rtol=0)          # sigmoid scores in [0, 1]
+    # and the enlarged crop is still cut where the CF is re-solved
+    trk._sp_geometry = geometry
+    trk._frame = 1
+    assert trk._responses_single_pass(frames[1], cx, cy, x_side, w, h)[2][1] == pad_big
