@@ -36,7 +36,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--show-response", action="store_true", help="overlay the fused response map in --video")
     p.add_argument("--preset", default=None, choices=list(PRESETS),
                    help="named parameter preset: reference (fp32), realtime (bf16, one pass, side crops every 3rd "
-                        "frame), balanced (realtime, side crops every frame), fast (realtime, CF and side crops every 2nd frame), "
+                        "frame), balanced (realtime, side crops every frame), fast (realtime, CF and side crops "
+                        "every 2nd frame), "
                         "gpu (CUDA: single pass, crops on the GPU)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
