@@ -82,6 +82,11 @@ def relative_ridge(z0: torch.Tensor, lambda1: float, lambda1_rel: float) -> floa
 CUDA_SOLVE = "batched"
 
 
+def default_method(device: torch.device) -> str:
+    """The no-grad solve used when none is named: elimination on the CPU, ``CUDA_SOLVE`` on CUDA."""
+    return CUDA_SOLVE if device.type == "cuda" else "elimination"
+
+
 def cf_solve(z0: torch.Tensor, y: torch.Tensor, contexts: torch.Tensor | None = None,
              lambda1: float | torch.Tensor = 1e-4, lambda2: float = 0.1, fallback: bool = True,
              method: str | None = None, precision: str = "double") -> torch.Tensor:
@@ -120,7 +125,7 @@ def cf_solve(z0: torch.Tensor, y: torch.Tensor, contexts: torch.Tensor | None = 
     cf = torch.fft.rfft2(contexts)                              # B x K x C x H x Wr
     a = torch.cat([zf.unsqueeze(1), math.sqrt(lambda2) * cf], dim=1)   # B x (K+1) x C x H x Wr
     if not (torch.is_grad_enabled() and a.requires_grad):
-        method = method or (CUDA_SOLVE if a.device.type == "cuda" else "elimination")
+        method = method or default_method(a.device)
         if method == "elimination":
             return _solve_dual_no_grad(a, yf, lambda1, fallback, precision).to(zf.dtype)
     # Gram matrix G_ij = sqrt(mu_i mu_j) sum_c a_ic conj(a_jc) = (B^H B)_ij, per frequency.

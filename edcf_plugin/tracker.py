@@ -353,7 +353,7 @@ class EDCFTracker:
         c = self.config
         fine, s = self._cf_window(windows)
         lam1 = cf.relative_ridge(fine[:1], c.cf_lambda1, c.cf_lambda1_rel)
-        method = method or (cf.CUDA_SOLVE if fine.device.type == "cuda" else "elimination")
+        method = method or cf.default_method(fine.device)
         if method == "elimination":
             return cf.cf_solve_stacked(fine, torch.fft.rfft2(y) if yf is None else yf, lam1, c.cf_lambda2,
                                        fallback=fallback, precision=c.cf_solve_precision, s=s)
@@ -493,9 +493,14 @@ class EDCFTracker:
             self._cache[key] = sampling_grid(h_in, w_in, n_out, [(0.0, 0.0)] * len(scales), scales, self.device)
         return self._cache[key]
 
+    def _next_frame_every(self, interval: int) -> bool:
+        """Whether the frame being tracked is an ``interval``-th one, counted as ``update`` counts
+        ``cf_update_interval`` (frame numbers after init, from 1)."""
+        return (self._frame + 1) % interval == 0
+
     def _cf_update_next(self) -> bool:
-        """Whether the frame being tracked re-solves the CF (``cf_update_interval``, counted as in ``update``)."""
-        return self.config.uses_cf and (self._frame + 1) % self.config.cf_update_interval == 0
+        """Whether the frame being tracked re-solves the CF."""
+        return self.config.uses_cf and self._next_frame_every(self.config.cf_update_interval)
 
     def _sp_geometry(self, x_side: float, w: float, h: float, cf_update: bool = True) -> tuple:
         """Single-pass crop geometry: (n, offsets, px, py, pad, big, r0, c0, hr, wc). One crop of ``big`` pixels
@@ -553,7 +558,7 @@ class EDCFTracker:
         c = self.config
         n, _, px, py, _, big, r0, c0, hr, wc = self._sp_geometry(x_side, w, h, self._cf_update_next())
         side_crops = c.uses_cf and c.single_pass_cf_scales == "crops" and c.scale_num > 1 \
-            and (self._frame + 1) % c.side_crop_interval == 0     # this update's frame number, as cf_update_interval
+            and self._next_frame_every(c.side_crop_interval)
         mid = c.scale_num // 2
         with self._stage("crop"):
             # Only the pixels that feed fine cells [pad - py, pad + n + py) x [pad - px, pad + n + px).

@@ -1,12 +1,23 @@
 """Teacher-forced fidelity of single-pass approximations: run the fp32 reference tracker; at every frame also
-compute the single-pass responses from the same state and compare the decisions (best scale, displacement)."""
-import json, sys, math
+compute the single-pass responses from the same state and compare the decisions (best scale, displacement):
+python docs/benchmarks/s5/fidelity.py ../shared/data/sequences train edcf_plugin/models/edcf_default.pth out.json
+
+Decisions compared (f = semantic, g = CF responses): sp (single pass, resampled CF scales), cfexact (reference g),
+semexact (reference f: isolates the resampled CF scales), bicubic / bicubic_semexact (bicubic resampling), and
+crops_semexact (the other CF scales from their own crops, ``single_pass_cf_scales=crops``, reference f). The
+truncated side crops of session 5 (``side_crop_fraction``) were measured by a variant of this script on a tree
+that had that option; it was removed with the option (figures: ``fid2_train_all.log``)."""
+import json
+import math
+import sys
 from pathlib import Path
+
 import numpy as np
 import torch
 import torch.nn.functional as F
-from edcf_plugin.tracker import EDCFTracker
+
 from edcf_plugin.sequences import list_split, load_sequence
+from edcf_plugin.tracker import FINE_STRIDE, EDCFTracker
 
 torch.set_num_threads(2)
 root = Path(sys.argv[1]); split = sys.argv[2]; weights = sys.argv[3]; out = sys.argv[4]
@@ -14,27 +25,32 @@ names = sys.argv[5].split(",") if len(sys.argv) > 5 else None
 tr = EDCFTracker(variant="EDCF", weights=weights, device="cpu")
 rec = []
 orig_crops = EDCFTracker._responses_crops
+KINDS = ("sp", "cfexact", "semexact", "bicubic", "bicubic_semexact", "crops_semexact")
+
 
 def decide(self, f, g):
     hf, wf = g.shape[-2:]
-    picks, _, peaks = self._fusion_tensors(f, g, hf, wf)
+    picks, _, _ = self._fusion_tensors(f, g, hf, wf)
     best, idx = int(picks[0]), int(picks[1])
     iy, ix = divmod(idx, wf)
-    sc = self._scales.numpy()[best]
-    return best, np.array([ix - wf // 2, iy - hf // 2]) * sc
+    return best, np.array([ix - wf // 2, iy - hf // 2]) * self._scales.numpy()[best]
+
 
 def patched(self, image, cx, cy, sides):
     f_r, g_r = orig_crops(self, image, cx, cy, sides)
     c = self.config
     w, h = self.size
     x_side = float(sides[len(sides) // 2])
-    f_s, g_s, det = self._responses_single_pass(image, cx, cy, x_side, w, h)
-    fine_big = det[0]
-    n = g_s.shape[-1]  # not used
-    from edcf_plugin.tracker import FINE_STRIDE; nn_ = (c.search_size - 11) // FINE_STRIDE + 1
-    grid = self._scaled_grid(fine_big.shape[-2], fine_big.shape[-1], nn_)
+    self.config = c.replace(single_pass=True)
+    f_s, g_s, (fine_big, _) = self._responses_single_pass(image, cx, cy, x_side, w, h)
+    self.config = c.replace(single_pass=True, single_pass_cf_scales="crops")
+    g_c = self._responses_single_pass(image, cx, cy, x_side, w, h)[1]
+    self.config = c
+    n = (c.search_size - 11) // FINE_STRIDE + 1
+    grid = self._scaled_grid(fine_big.shape[-2], fine_big.shape[-1], n)
     with torch.inference_mode():
-        fb = F.grid_sample(fine_big.expand(grid.shape[0], -1, -1, -1), grid, mode="bicubic", padding_mode="zeros", align_corners=True)
+        fb = F.grid_sample(fine_big.expand(grid.shape[0], -1, -1, -1), grid, mode="bicubic", padding_mode="zeros",
+                           align_corners=True)
         g_b = self._cf_detect(fb)
     cells = c.search_size / x_side / FINE_STRIDE
     ref_best, ref_d = decide(self, f_r, g_r)
@@ -42,15 +58,16 @@ def patched(self, image, cx, cy, sides):
            "gpk_ref": g_r.amax(dim=(1, 2)).tolist(), "gpk_sp": g_s.amax(dim=(1, 2)).tolist(),
            "gpk_bic": g_b.amax(dim=(1, 2)).tolist(),
            "fpk_ref": f_r.amax(dim=(1, 2, 3)).tolist(), "fpk_sp": f_s.amax(dim=(1, 2, 3)).tolist()}
-    for name, (f, g) in {"sp": (f_s, g_s), "cfexact": (f_s, g_r), "semexact": (f_r, g_s), "bicubic": (f_s, g_b),
-                         "bicubic_semexact": (f_r, g_b)}.items():
+    pairs = {"sp": (f_s, g_s), "cfexact": (f_s, g_r), "semexact": (f_r, g_s), "bicubic": (f_s, g_b),
+             "bicubic_semexact": (f_r, g_b), "crops_semexact": (f_r, g_c)}
+    for name, (f, g) in pairs.items():
         b, d = decide(self, f, g)
         row[name] = [b, float(np.hypot(*(d - ref_d)))]
     rec.append(row)
     return f_r, g_r
 
+
 EDCFTracker._responses_crops = patched
-from edcf_plugin.sequences import list_split
 folders = list_split(root, split)
 if names:
     folders = [f for f in folders if Path(f).name in names]
@@ -60,14 +77,15 @@ for folder in folders:
     for i, img in enumerate(seq.images()):
         if i == 0:
             ref_cfg = tr.config
-            tr.config = ref_cfg.replace(single_pass=True)
+            tr.config = ref_cfg.replace(single_pass=True)      # init also cuts the per-scale exemplars
             tr.init(img, seq.groundtruth[0])
             tr.config = ref_cfg
         else:
             tr.update(img)
     rows = rec[start:]
-    for r in rows: r["seq"] = seq.name
-    summ = {k: (np.mean([r[k][0] == r["ref_best"] for r in rows]), np.mean([r[k][1] for r in rows]))
-            for k in ("sp", "cfexact", "semexact", "bicubic", "bicubic_semexact")}
-    print(seq.name, len(rows), " ".join(f"{k}: scale-agree {a:.2f} disp {d:.2f}" for k, (a, d) in summ.items()), flush=True)
+    for r in rows:
+        r["seq"] = seq.name
+    summ = {k: (np.mean([r[k][0] == r["ref_best"] for r in rows]), np.mean([r[k][1] for r in rows])) for k in KINDS}
+    print(seq.name, len(rows), " ".join(f"{k}: scale-agree {a:.2f} disp {d:.2f}" for k, (a, d) in summ.items()),
+          flush=True)
 json.dump(rec, open(out, "w"))
