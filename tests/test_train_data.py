@@ -153,3 +153,50 @@ def test_track_too_short_for_a_pair():
             self.tracks = [Track("one", ["f"], [[1, 1, 5, 5]])]
     with pytest.raises(InputError, match="two visible frames"):
         PairDataset([One()], PairProcessing(), 4)
+
+
+def test_synthetic_real_images_follow_the_split_and_hold_outs(tmp_path):
+    from edcf_plugin.training.synthetic import real_image_paths
+    root = make_otb_root(tmp_path / "seqs")
+    paths = real_image_paths([root])
+    assert len(paths) == 12 and not any("seqC" in p for p in paths)            # bench never read
+    assert not any("seqB" in p for p in real_image_paths([root], exclude=["seqB"]))
+    assert len(real_image_paths([root / "seqA" / "img"])) == 6                   # a plain folder
+    with pytest.raises(ConfigError, match="bench"):
+        real_image_paths([root / "seqC" / "img"])                               # a bench sequence's own folder
+    with pytest.raises(InputError, match="not found"):
+        real_image_paths([tmp_path / "nowhere"])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="no images"):
+        real_image_paths([tmp_path / "empty"])
+    # the trainer keeps the validation sequences out of the real images too
+    from edcf_plugin.training import trainer
+    from edcf_plugin.training.config import config_from_dict
+    cfg = config_from_dict({"use_synthetic": True, "validation": {"root": str(root), "sequences": ["seqA"]},
+                            "synthetic": {"num_tracks": 2, "num_frames": 10, "real_images": [str(root)]}})
+    synth = trainer.build_data(cfg)[0][-1]
+    assert synth.real_paths and not any("seqA" in p or "seqC" in p for p in synth.real_paths)
+
+
+def test_synthetic_real_images_make_background_and_target(tmp_path, capsys):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    colour = (10, 200, 30)
+    cv2.imwrite(str(photos / "flat.png"), np.full((90, 120, 3), colour, np.uint8))
+    ds = SyntheticTracks(3, 20, size=(60, 80), seed=2, real_images=[photos], real_prob=1.0)
+    assets = ds._assets(ds._params[0])
+    for key in ("bg", "tex", "occ_tex"):                      # every asset cut from the photo
+        assert np.allclose(assets[key], colour, atol=1.0), key
+    procedural = SyntheticTracks(3, 20, size=(60, 80), seed=2)._assets(ds._params[0])
+    assert procedural["bg"].std() > 5                          # the procedural ones are not flat
+    a, b = ds.read_frame(ds.tracks[1], 4), SyntheticTracks(3, 20, size=(60, 80), seed=2, real_images=[photos],
+                                                          real_prob=1.0).read_frame(ds.tracks[1], 4)
+    assert np.array_equal(a, b)                                # still deterministic
+    with pytest.raises(ConfigError, match="real_prob"):
+        SyntheticTracks(2, 10, real_images=[photos], real_prob=1.5)
+    # an unreadable image: that track falls back to procedural assets, counted and reported once
+    (photos / "flat.png").write_bytes(b"not an image")
+    bad = SyntheticTracks(2, 10, size=(60, 80), seed=2, real_images=[photos], real_prob=1.0)
+    img = bad.read_frame(bad.tracks[0], 3)
+    assert img.shape == (60, 80, 3) and img.std() > 5 and bad.stats["bad_images"] == 1
+    assert "cannot use real image" in capsys.readouterr().out

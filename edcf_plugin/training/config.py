@@ -31,7 +31,8 @@ class TrainConfig:
     net: NetConfig = field(default_factory=NetConfig)
     data: list = field(default_factory=list)       # [{kind, root, weight, frame_range, ...}] (datasets.py)
     use_synthetic: bool = False          # add procedural synthetic videos (--synthetic)
-    synthetic: dict = field(default_factory=dict)  # SyntheticTracks options (num_tracks, num_frames, size)
+    synthetic: dict = field(default_factory=dict)  # SyntheticTracks options (num_tracks, num_frames, size,
+    #                                                real_images: photo folders / train-split roots, real_prob)
     synthetic_weight: float = 1.0        # sampling weight of the synthetic data next to the others
     frame_range: int = 100               # max frame distance between exemplar and search (VID: 100)
     processing: ProcessingConfig = field(default_factory=ProcessingConfig)

@@ -11,7 +11,8 @@ Readers (all boxes returned as internal 0-based ``[x, y, w, h]``, NaN rows where
   ``absence.label`` and ``cover.label`` (0 = fully covered).
 * :class:`LaSOT` -- ``<root>/<class>/<class>-<n>/img/*.jpg``, ``groundtruth.txt`` (1-based),
   ``full_occlusion.txt`` and ``out_of_view.txt``.
-* ``synthetic`` -- :class:`edcf_plugin.training.synthetic.SyntheticTracks`.
+* ``synthetic`` -- :class:`edcf_plugin.training.synthetic.SyntheticTracks` (procedural, or with real images as
+  backgrounds and target textures: ``real_images``).
 
 Annotation lines that cannot be parsed are kept as NaN rows (so frames stay aligned), counted in
 ``dataset.stats["bad_lines"]`` and reported once. Large datasets (VID, GOT-10k, LaSOT) cache their parsed
@@ -403,6 +404,8 @@ def build_dataset(entry: dict, cache_dir: str | Path | None = None, exclude: lis
         if kind == "synthetic":
             from .synthetic import SyntheticTracks
             entry.setdefault("seed", seed)
+            if entry.get("real_images"):        # held-out sequences stay out of the real images too
+                entry["exclude"] = list(entry.get("exclude") or []) + list(exclude or [])
             return SyntheticTracks(**entry)
     except TypeError as exc:
         raise ConfigError(f"bad options for dataset {kind!r}: {exc}") from None

@@ -7,15 +7,98 @@ texture, slightly re-coloured) on their own trajectories, an occluder bar that c
 of the video (frames where it hides more than half of the target are flagged invisible), a global illumination
 change and occasional blur. Frames are rendered on demand (a few ms each), so a track costs no memory beyond its
 background and textures (kept in a small cache).
+
+With ``real_images`` (folders of photos, or OTB-style sequence roots with an ``index.json``, of which only the
+``train`` split is read, minus ``exclude``), a fraction ``real_prob`` of the tracks take their background from
+a random crop of a real image and their target (and occluder) texture from a random structured patch of another
+one: real image statistics and far more distinct "objects" than a few annotated sequences hold. An image that
+cannot be read makes that track procedural (counted in ``stats["bad_images"]``).
 """
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
+from pathlib import Path
 
 import cv2
 import numpy as np
 
+from ..errors import ConfigError, InputError
+from ..sequences import IMAGE_EXTENSIONS
 from .datasets import Track, TrackDataset
+
+
+def _bench_names(index: Path) -> set[str]:
+    try:
+        return {e["name"] for e in json.loads(index.read_text()) if e.get("split") == "bench"}
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
+
+
+def real_image_paths(roots, exclude=None) -> list[str]:
+    """Image files for ``real_images``: a folder with ``index.json`` gives the frames of its ``train``-split
+    sequences (minus ``exclude``); any other folder all images below it, refusing a folder that lies inside a
+    ``bench`` sequence of such a root; a file is taken as it is."""
+    if isinstance(roots, (str, Path)):
+        roots = [roots]
+    exclude = set(exclude or [])
+    paths: list[str] = []
+    for root in roots:
+        root = Path(root)
+        if root.is_file():
+            paths.append(str(root))
+            continue
+        if not root.is_dir():
+            raise InputError(f"real_images: folder not found: {root}")
+        index = root / "index.json"
+        if index.is_file():
+            try:
+                entries = json.loads(index.read_text())
+                names = [e["name"] for e in entries if e.get("split") == "train" and e["name"] not in exclude]
+            except (ValueError, KeyError, TypeError) as exc:
+                raise InputError(f"real_images: cannot read {index}: {exc}") from None
+            folders = [root / n / "img" if (root / n / "img").is_dir() else root / n for n in names]
+        else:
+            resolved = root.resolve()
+            for anc in [resolved, *resolved.parents][:3]:
+                idx = anc.parent / "index.json"
+                if idx.is_file() and anc.name in _bench_names(idx):
+                    raise ConfigError(f"real_images: {root} is inside the 'bench' sequence {anc.name} of "
+                                      f"{anc.parent}: bench data is for evaluation only")
+            folders = [root]
+        for folder in folders:
+            paths.extend(sorted(str(f) for f in folder.rglob("*") if f.suffix.lower() in IMAGE_EXTENSIONS))
+    if not paths:
+        raise InputError(f"real_images: no images found in {', '.join(str(r) for r in roots)}")
+    return paths
+
+
+def _real_background(rng: np.random.Generator, img: np.ndarray, h: int, w: int) -> np.ndarray:
+    """A random crop of ``img`` with the aspect of h x w (30-100 % of the largest such crop), resized, float32."""
+    H, W = img.shape[:2]
+    side = min(H / h, W / w) * rng.uniform(0.3, 1.0)
+    ch, cw = max(2, int(h * side)), max(2, int(w * side))
+    y0, x0 = int(rng.integers(0, H - ch + 1)), int(rng.integers(0, W - cw + 1))
+    if rng.random() < 0.5:
+        img = img[:, ::-1]
+        x0 = W - cw - x0
+    return cv2.resize(np.ascontiguousarray(img[y0:y0 + ch, x0:x0 + cw]), (w, h),
+                      interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+def _real_patch(rng: np.random.Generator, img: np.ndarray, side: int, tries: int = 6) -> np.ndarray:
+    """The most structured (highest grey-level spread) of a few random square patches of ``img``, side x side."""
+    H, W = img.shape[:2]
+    best, best_std = None, -1.0
+    for _ in range(tries):
+        ps = int(rng.uniform(0.1, 0.5) * min(H, W))
+        ps = max(8, min(ps, H, W))
+        y0, x0 = int(rng.integers(0, H - ps + 1)), int(rng.integers(0, W - ps + 1))
+        patch = img[y0:y0 + ps, x0:x0 + ps]
+        std = float(patch.std())
+        if std > best_std:
+            best, best_std = patch, std
+    return cv2.resize(np.ascontiguousarray(best), (side, side), interpolation=cv2.INTER_AREA).astype(np.float32)
 
 
 def _noise(rng: np.random.Generator, h: int, w: int, octaves: int = 4, channels: int = 3) -> np.ndarray:
@@ -92,10 +175,16 @@ class SyntheticTracks(TrackDataset):
     name = "synthetic"
 
     def __init__(self, num_tracks: int = 200, num_frames: int = 100, size: tuple[int, int] = (240, 320),
-                 seed: int = 0, cache_size: int = 32):
+                 seed: int = 0, cache_size: int = 32, real_images=None, real_prob: float = 0.5,
+                 exclude: list[str] | None = None):
         super().__init__()
         if num_tracks < 1 or num_frames < 2:
             raise ValueError("synthetic data needs num_tracks >= 1 and num_frames >= 2")
+        if not 0.0 <= float(real_prob) <= 1.0:
+            raise ConfigError(f"synthetic real_prob must lie in [0, 1], got {real_prob}")
+        self.real_paths = real_image_paths(real_images, exclude) if real_images else []
+        self.real_prob = float(real_prob) if self.real_paths else 0.0
+        self.stats["bad_images"] = 0
         self.size = (int(size[0]), int(size[1]))
         self.seed = int(seed)
         self.num_frames = int(num_frames)
@@ -183,8 +272,22 @@ class SyntheticTracks(TrackDataset):
         rng = np.random.default_rng([self.seed, i, 11])
         h, w = self.size
         tex_side = 96
-        assets = {"bg": _background(rng, h, w), "tex": _texture(rng, tex_side, tex_side),
-                  "occ_tex": _texture(rng, 64, 64)}
+        assets = None
+        if self.real_paths and rng.random() < self.real_prob:
+            picks = rng.integers(0, len(self.real_paths), size=3)
+            imgs = [cv2.imread(self.real_paths[k], cv2.IMREAD_COLOR) for k in picks]
+            if any(im is None or im.shape[0] < 8 or im.shape[1] < 8 for im in imgs):
+                if not self.stats["bad_images"]:
+                    bad = [self.real_paths[k] for k, im in zip(picks, imgs) if im is None or min(im.shape[:2]) < 8]
+                    print(f"[edcf train] synthetic: cannot use real image {bad[0]}; this track (and any other "
+                          f"such) is procedural")
+                self.stats["bad_images"] += 1
+            else:
+                assets = {"bg": _real_background(rng, imgs[0], h, w), "tex": _real_patch(rng, imgs[1], tex_side),
+                          "occ_tex": _real_patch(rng, imgs[2], 64)}
+        if assets is None:
+            assets = {"bg": _background(rng, h, w), "tex": _texture(rng, tex_side, tex_side),
+                      "occ_tex": _texture(rng, 64, 64)}
         self._cache[i] = assets
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)

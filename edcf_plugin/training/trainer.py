@@ -71,7 +71,7 @@ def build_data(cfg: TrainConfig) -> tuple[list, list[float], list[int]]:
         datasets.append(build_dataset(entry, cache_dir=cfg.cache_dir, exclude=exclude if same_root else None,
                                       seed=cfg.seed))
     if cfg.use_synthetic:
-        datasets.append(build_dataset({"kind": "synthetic", **cfg.synthetic}, seed=cfg.seed))
+        datasets.append(build_dataset({"kind": "synthetic", **cfg.synthetic}, exclude=exclude, seed=cfg.seed))
         weights.append(cfg.synthetic_weight)
         ranges.append(cfg.frame_range)
     return datasets, weights, ranges
