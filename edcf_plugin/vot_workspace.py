@@ -57,6 +57,10 @@ def tracker_identifiers() -> dict:
     return identifiers
 
 
+#: Presets registered as their own VOT trackers (``EDCF-<preset>``), besides one entry per variant.
+REGISTERED_PRESETS = ("realtime", "fast")
+
+
 def trackers_ini() -> str:
     """The ``trackers.ini`` text: one ``traxpython`` entry per variant, EDCF first.
 
@@ -79,15 +83,17 @@ def trackers_ini() -> str:
                   f"env_EDCF_VARIANT = {identifier}",
                   "tags = edcf",
                   ""]
-    # EDCF with the single-pass bf16 path (config.PRESETS["realtime"]), for the real-time experiment.
-    lines += ["[EDCF-realtime]",
-              "label = EDCF (realtime preset)",
-              "protocol = traxpython",
-              f"command = {SERVER_MODULE}",
-              "env_EDCF_VARIANT = EDCF",
-              "env_EDCF_PRESET = realtime",
-              "tags = edcf",
-              ""]
+    # EDCF with the single-pass bf16 paths (config.PRESETS), for the real-time experiment: "realtime" (CF update
+    # every frame) and "fast" (CF re-solved every 2nd frame).
+    for name in REGISTERED_PRESETS:
+        lines += [f"[EDCF-{name}]",
+                  f"label = EDCF ({name} preset)",
+                  "protocol = traxpython",
+                  f"command = {SERVER_MODULE}",
+                  "env_EDCF_VARIANT = EDCF",
+                  f"env_EDCF_PRESET = {name}",
+                  "tags = edcf",
+                  ""]
     return "\n".join(lines)
 
 

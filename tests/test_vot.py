@@ -96,15 +96,16 @@ def test_repo_trackers_ini_is_the_generated_registry():
 
 def test_registry_registers_every_variant_for_traxpython():
     registry = Registry([str(REPO)], root=str(REPO))
-    assert set(registry.identifiers()) == {"EDCF", "SiamFC", "EDSiam", "CACFNet", "CACFNet_plus", "EDCF-realtime"}
+    assert set(registry.identifiers()) == {"EDCF", "SiamFC", "EDSiam", "CACFNet", "CACFNet_plus", "EDCF-realtime",
+                                           "EDCF-fast"}
     variants = set()
     for tracker in registry:
         description = tracker.describe()
         assert description["protocol"] == "traxpython"
         assert description["command"] == "edcf_plugin.trax"
         variant = resolve_variant(description["env"]["EDCF_VARIANT"])
-        if tracker.identifier == "EDCF-realtime":
-            assert description["env"]["EDCF_PRESET"] == "realtime" and variant == "EDCF"
+        if tracker.identifier in ("EDCF-realtime", "EDCF-fast"):
+            assert description["env"]["EDCF_PRESET"] == tracker.identifier[5:] and variant == "EDCF"
             continue
         assert description["label"] == variant
         variants.add(variant)
