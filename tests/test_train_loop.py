@@ -152,3 +152,32 @@ def test_python_m_train_entry_point(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "train", "--help"], capture_output=True, text=True,
                           cwd=str(__import__("pathlib").Path(__file__).parents[1]))
     assert proc.returncode == 0 and "--synthetic" in proc.stdout and "--resume" in proc.stdout
+
+
+def test_validation_tracks_each_branch_and_selects_the_checkpoint(tmp_path):
+    from train_helpers import make_otb_root
+    root = make_otb_root(tmp_path / "seqs")
+    val = {"root": str(root), "sequences": ["seqB"], "branches": True, "select": "mean"}
+    out = tmp_path / "run"
+    trainer.train(tiny_cfg(steps=4, samples_per_epoch=4, validation=val), out, device="cpu", progress=False)
+    hist = json.loads((out / "history.json").read_text())
+    rows = hist["history"]
+    assert len(rows) == 2 and (out / "best.pth").is_file()
+    for r in rows:
+        aucs = [r["val/auc"], r["val/semantic/auc"], r["val/cf/auc"]]
+        assert all(0.0 <= a <= 100.0 for a in aucs) and r["val/seqB/auc"] == r["val/auc"]
+        assert r["val/semantic/seqB/auc"] == r["val/semantic/auc"] and r["val/cf/seqB/auc"] == r["val/cf/auc"]
+        assert r["val/mean_auc"] == pytest.approx(np.mean(aucs))
+    assert hist["best_val_auc"] == pytest.approx(max(r["val/mean_auc"] for r in rows))   # select: mean
+    best = torch.load(out / "best.pth", map_location="cpu", weights_only=True)
+    assert best["metrics"]["val/mean_auc"] == pytest.approx(hist["best_val_auc"])
+    # wrong settings are refused before any training
+    with pytest.raises(ConfigError, match="needs validation branches"):
+        tiny_cfg(validation={"root": str(root), "sequences": ["seqB"], "select": "cf"})
+    with pytest.raises(ConfigError, match="one of"):
+        tiny_cfg(validation={"root": str(root), "sequences": ["seqB"], "select": "best"})
+    with pytest.raises(ConfigError, match="EDCF variant"):
+        tiny_cfg(variant="SiamFC", validation={"root": str(root), "sequences": ["seqB"], "branches": True})
+    with pytest.raises(ConfigError, match="split 'bench'"):
+        trainer.train(tiny_cfg(validation={"root": str(root), "sequences": ["seqC"]}), tmp_path / "r2",
+                      device="cpu", progress=False)

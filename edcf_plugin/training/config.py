@@ -17,12 +17,26 @@ from ..networks import NetConfig
 from .processing import ProcessingConfig
 
 
+#: validation.select -> the history key that picks best.pth.
+VALIDATION_SELECT = {"auc": "val/auc", "semantic": "val/semantic/auc", "cf": "val/cf/auc", "mean": "val/mean_auc"}
+
+
 @dataclass
 class ValidationConfig:
     root: str | None = None              # OTB-style folder with index.json; sequences must be in split 'train'
     sequences: list = field(default_factory=list)   # held-out train-split sequence names (excluded from training)
     max_frames: int = 0                  # 0 = whole sequence; else only the first N frames
     tracker: dict = field(default_factory=dict)     # TrackerConfig overrides for validation tracking
+    branches: bool = False               # EDCF only: also track with each branch alone, the semantic one (SiamFC
+    #                                      tracking) and the CF one (CACFNet+): val/semantic/auc, val/cf/auc
+    select: str = "auc"                  # the metric that picks best.pth: "auc" (the variant's own tracker), or,
+    #                                      with branches, "semantic", "cf" or "mean" (mean of the three AUCs)
+
+    def __post_init__(self):
+        if self.select not in VALIDATION_SELECT:
+            raise ConfigError(f"validation select must be one of {', '.join(VALIDATION_SELECT)}, got {self.select!r}")
+        if self.select != "auc" and not self.branches:
+            raise ConfigError(f"validation select {self.select!r} needs validation branches: true")
 
 
 @dataclass
@@ -68,6 +82,8 @@ class TrainConfig:
             raise ConfigError("batch_size, samples_per_epoch and epochs must be >= 1 and steps >= 0")
         if not (0 < self.lr_end <= self.lr_start):
             raise ConfigError(f"need 0 < lr_end <= lr_start, got {self.lr_start} -> {self.lr_end}")
+        if self.validation.branches and self.variant != "EDCF":
+            raise ConfigError(f"validation branches needs the EDCF variant (it has both branches), not {self.variant}")
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -33,7 +33,7 @@ from ..config import TrackerConfig
 from ..errors import ConfigError, EDCFError
 from ..networks import EDCFNet
 from ..tracker import resolve_device
-from .config import TrainConfig, config_from_dict
+from .config import VALIDATION_SELECT, TrainConfig, config_from_dict
 from .datasets import build_dataset
 from .losses import EDCFActor, loss_weights
 from .processing import PairProcessing
@@ -184,7 +184,8 @@ def train(cfg: TrainConfig, out_dir: str | Path, device: str = "cpu",
     validator = None
     if is_main and cfg.validation.root and cfg.validation.sequences:
         validator = Validator(cfg.validation.root, list(cfg.validation.sequences), cfg.variant,
-                              cfg.validation.max_frames, cfg.validation.tracker)
+                              cfg.validation.max_frames, cfg.validation.tracker, cfg.validation.branches)
+    select_key = VALIDATION_SELECT[cfg.validation.select]
     writer = None
     if is_main:
         try:
@@ -269,13 +270,14 @@ def train(cfg: TrainConfig, out_dir: str | Path, device: str = "cpu",
             metrics.update(validator.run(net, dev))
             metrics["val_time_s"] = time.time() - t_val
             if writer is not None:
-                for k in ("val/auc", "val/op50", "val/dp20"):
-                    writer.add_scalar(k, metrics[k], step)
+                for k in ("val/auc", "val/op50", "val/dp20", "val/semantic/auc", "val/cf/auc", "val/mean_auc"):
+                    if k in metrics:
+                        writer.add_scalar(k, metrics[k], step)
         history.append({"epoch": epoch, "step": step, **metrics})
         if is_main:
-            improved = validator is not None and metrics["val/auc"] > best_auc
+            improved = validator is not None and metrics[select_key] > best_auc
             if improved:
-                best_auc = metrics["val/auc"]
+                best_auc = metrics[select_key]
             ckpt = checkpoint(epoch, metrics)
             _save(ckpt, out / "last.pth")
             if keep_epochs:
@@ -287,7 +289,11 @@ def train(cfg: TrainConfig, out_dir: str | Path, device: str = "cpu",
             msg = f"[edcf train] epoch {epoch + 1}/{epochs} step {step}/{total_steps} " \
                   f"loss {metrics.get('loss/total', float('nan')):.4f}"
             if validator is not None:
-                msg += f" val AUC {metrics['val/auc']:.1f} (best {best_auc:.1f})"
+                msg += f" val AUC {metrics['val/auc']:.1f}"
+                if "val/mean_auc" in metrics:
+                    msg += f" (semantic {metrics['val/semantic/auc']:.1f}, CF {metrics['val/cf/auc']:.1f})"
+                msg += f" (best {cfg.validation.select} {best_auc:.1f})" if cfg.validation.select != "auc" \
+                    else f" (best {best_auc:.1f})"
             print(msg, flush=True)
             if writer is not None:
                 writer.flush()

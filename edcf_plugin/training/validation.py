@@ -34,10 +34,15 @@ class Validator:
     """Loads the sequences once (frames in memory) and tracks them with the current network."""
 
     def __init__(self, root: str | Path, names: list[str], variant: str, max_frames: int = 0,
-                 tracker_overrides: dict | None = None):
+                 tracker_overrides: dict | None = None, branches: bool = False):
         check_validation_split(root, names)
         self.variant = variant
         self.config = TrackerConfig.from_dict(dict(tracker_overrides or {}), variant=variant)
+        # (key prefix, tracker config): the variant itself, then with ``branches`` each branch of EDCF alone
+        self.configs = [("val", self.config)]
+        if branches:
+            self.configs += [("val/semantic", self.config.replace(variant="SiamFC")),
+                             ("val/cf", self.config.replace(variant="CACFNet+"))]
         self.sequences = []
         for n in names:
             seq = load_sequence(Path(root) / n)
@@ -45,21 +50,27 @@ class Validator:
             self.sequences.append((n, [read_image(f) for f in frames], seq.groundtruth[:len(frames)]))
 
     def run(self, net: EDCFNet, device: torch.device) -> dict[str, float]:
+        """``val/auc``, ``val/op50``, ``val/dp20`` and ``val/<sequence>/auc`` (percent) of the variant's tracker;
+        with branches the same under ``val/semantic/`` and ``val/cf/``, and ``val/mean_auc``."""
         was_training = net.training
-        per_seq, out = [], {}
+        out = {}
         try:
-            tracker = EDCFTracker(config=self.config, device=device, net=net)
-            for name, frames, gt in self.sequences:
-                tracker.init(frames[0], gt[0])
-                boxes = [gt[0]]
-                for img in frames[1:]:
-                    box, _ = tracker.update(img)
-                    boxes.append(box)
-                s = ope_scores(np.asarray(boxes), gt)
-                per_seq.append(s)
-                out[f"val/{name}/auc"] = 100.0 * s.auc
+            for prefix, config in self.configs:
+                per_seq = []
+                tracker = EDCFTracker(config=config, device=device, net=net)
+                for name, frames, gt in self.sequences:
+                    tracker.init(frames[0], gt[0])
+                    boxes = [gt[0]]
+                    for img in frames[1:]:
+                        box, _ = tracker.update(img)
+                        boxes.append(box)
+                    s = ope_scores(np.asarray(boxes), gt)
+                    per_seq.append(s)
+                    out[f"{prefix}/{name}/auc"] = 100.0 * s.auc
+                m = mean_ope_scores(per_seq).as_percent()
+                out.update({f"{prefix}/auc": m["auc"], f"{prefix}/op50": m["op50"], f"{prefix}/dp20": m["dp20"]})
         finally:
             net.train(was_training)
-        m = mean_ope_scores(per_seq).as_percent()
-        out.update({"val/auc": m["auc"], "val/op50": m["op50"], "val/dp20": m["dp20"]})
+        if len(self.configs) > 1:
+            out["val/mean_auc"] = float(np.mean([out[f"{prefix}/auc"] for prefix, _ in self.configs]))
         return out
