@@ -181,3 +181,23 @@ def test_validation_tracks_each_branch_and_selects_the_checkpoint(tmp_path):
     with pytest.raises(ConfigError, match="split 'bench'"):
         trainer.train(tiny_cfg(validation={"root": str(root), "sequences": ["seqC"]}), tmp_path / "r2",
                       device="cpu", progress=False)
+
+
+def test_cli_flags_for_branch_validation_and_real_images(tmp_path, capsys):
+    import argparse
+    from train_helpers import make_otb_root
+    root = make_otb_root(tmp_path / "seqs")
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    args = parser.parse_args(["--synthetic", "--out", str(tmp_path / "o"), "--val-root", str(root),
+                              "--val-sequences", "seqB", "--val-branches", "--val-select", "semantic",
+                              "--real-images", str(root)])
+    cfg = cli.build_config(args)
+    assert cfg.validation.branches and cfg.validation.select == "semantic"
+    assert cfg.synthetic["real_images"] == [str(root)]
+    synth = trainer.build_data(cfg)[0][-1]                 # the held-out seqB stays out of the real images
+    assert synth.real_paths and not any("seqB" in p or "seqC" in p for p in synth.real_paths)
+    # --val-select other than auc without --val-branches: a one-line error, exit 2
+    assert cli.main(["--synthetic", "--out", str(tmp_path / "o2"), "--val-root", str(root), "--val-sequences", "seqB",
+                     "--val-select", "cf"] + TINY_ARGS) == 2
+    assert "needs validation branches" in capsys.readouterr().err

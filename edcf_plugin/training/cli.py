@@ -36,6 +36,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", metavar="CKPT", help="continue from a checkpoint written by edcf train")
     parser.add_argument("--val-root", help="OTB-style folder holding the validation sequences")
     parser.add_argument("--val-sequences", help="comma-separated held-out 'train'-split sequence names")
+    parser.add_argument("--val-branches", action="store_true",
+                        help="EDCF: also validate each branch alone (val/semantic/auc, val/cf/auc, val/mean_auc)")
+    parser.add_argument("--val-select", choices=["auc", "semantic", "cf", "mean"],
+                        help="validation metric that picks best.pth (default auc; the others need --val-branches)")
+    parser.add_argument("--real-images", action="append", default=[], metavar="PATH",
+                        help="build part of the synthetic videos from real images: a photo folder or an OTB-style "
+                             "root (its 'train' split only), repeatable")
     parser.add_argument("--num-workers", type=int, help="DataLoader worker processes")
     parser.add_argument("--threads", type=int, help="torch CPU threads")
     parser.add_argument("--seed", type=int, help="random seed")
@@ -65,6 +72,12 @@ def build_config(args: argparse.Namespace):
         d["validation"]["root"] = args.val_root
     if args.val_sequences is not None:
         d["validation"]["sequences"] = [s for s in args.val_sequences.split(",") if s]
+    if args.val_branches:
+        d["validation"]["branches"] = True
+    if args.val_select is not None:
+        d["validation"]["select"] = args.val_select
+    if args.real_images:
+        d["synthetic"] = {**d["synthetic"], "real_images": list(args.real_images)}
     d = {**d, **{k: v for k, v in changes.items() if v is not None}}
     use_synthetic = args.synthetic or bool(d.get("use_synthetic"))
     # "synthetic" given as --data entry is the same as --synthetic (with its track count)
