@@ -720,6 +720,7 @@ class EDCFTracker:
         x_side = context_size(w, h, c.context_amount) * c.search_size / c.exemplar_size
         scales = self._scales.numpy()
         sides = x_side * scales
+        cf_update = self._cf_update_next()         # this frame re-solves the CF (decided before _frame moves on)
         detection = None
         picks = None
         if self._graph_mode():
@@ -762,7 +763,7 @@ class EDCFTracker:
         self.pos, self.size = new_pos, new_size
 
         self._frame += 1
-        if c.uses_cf and self._frame % c.cf_update_interval == 0:
+        if cf_update:
             # Eq. 17-18: w_t = alpha_t w + (1 - alpha_t) w_{t-1}, alpha_t = alpha f*(x_t) / f*(x_1).
             alpha = c.cf_lr
             if c.uses_semantic:
