@@ -16,7 +16,6 @@ cannot be read makes that track procedural (counted in ``stats["bad_images"]``).
 """
 from __future__ import annotations
 
-import json
 from collections import OrderedDict
 from pathlib import Path
 
@@ -24,14 +23,15 @@ import cv2
 import numpy as np
 
 from ..errors import ConfigError, InputError
-from ..sequences import IMAGE_EXTENSIONS
+from ..sequences import IMAGE_EXTENSIONS, list_split
 from .datasets import Track, TrackDataset
 
 
-def _bench_names(index: Path) -> set[str]:
+def _bench_names(root: Path) -> set[str]:
+    """Names of the ``bench`` sequences of an OTB-style root with ``index.json`` (none if it has none)."""
     try:
-        return {e["name"] for e in json.loads(index.read_text()) if e.get("split") == "bench"}
-    except (OSError, ValueError, KeyError, TypeError):
+        return {f.name for f in list_split(root, "bench")}
+    except (InputError, KeyError, TypeError):
         return set()
 
 
@@ -50,19 +50,13 @@ def real_image_paths(roots, exclude=None) -> list[str]:
             continue
         if not root.is_dir():
             raise InputError(f"real_images: folder not found: {root}")
-        index = root / "index.json"
-        if index.is_file():
-            try:
-                entries = json.loads(index.read_text())
-                names = [e["name"] for e in entries if e.get("split") == "train" and e["name"] not in exclude]
-            except (ValueError, KeyError, TypeError) as exc:
-                raise InputError(f"real_images: cannot read {index}: {exc}") from None
-            folders = [root / n / "img" if (root / n / "img").is_dir() else root / n for n in names]
+        if (root / "index.json").is_file():
+            folders = [f / "img" if (f / "img").is_dir() else f for f in list_split(root, "train")
+                       if f.name not in exclude]
         else:
             resolved = root.resolve()
             for anc in [resolved, *resolved.parents][:3]:
-                idx = anc.parent / "index.json"
-                if idx.is_file() and anc.name in _bench_names(idx):
+                if (anc.parent / "index.json").is_file() and anc.name in _bench_names(anc.parent):
                     raise ConfigError(f"real_images: {root} is inside the 'bench' sequence {anc.name} of "
                                       f"{anc.parent}: bench data is for evaluation only")
             folders = [root]

@@ -292,8 +292,8 @@ def train(cfg: TrainConfig, out_dir: str | Path, device: str = "cpu",
                 msg += f" val AUC {metrics['val/auc']:.1f}"
                 if "val/mean_auc" in metrics:
                     msg += f" (semantic {metrics['val/semantic/auc']:.1f}, CF {metrics['val/cf/auc']:.1f})"
-                msg += f" (best {cfg.validation.select} {best_auc:.1f})" if cfg.validation.select != "auc" \
-                    else f" (best {best_auc:.1f})"
+                label = "" if cfg.validation.select == "auc" else f"{cfg.validation.select} "
+                msg += f" (best {label}{best_auc:.1f})"
             print(msg, flush=True)
             if writer is not None:
                 writer.flush()

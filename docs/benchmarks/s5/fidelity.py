@@ -4,8 +4,10 @@ python docs/benchmarks/s5/fidelity.py ../shared/data/sequences train edcf_plugin
 
 Decisions compared (f = semantic, g = CF responses): sp (single pass, resampled CF scales), cfexact (reference g),
 semexact (reference f: isolates the resampled CF scales), bicubic / bicubic_semexact (bicubic resampling), and
-crops_semexact (the other CF scales from their own crops, ``single_pass_cf_scales=crops``, reference f). The
-truncated side crops of session 5 (``side_crop_fraction``) were measured by a variant of this script on a tree
+crops_semexact (the other CF scales from their own crops, ``single_pass_cf_scales=crops``, reference f), crops
+(the same with the single-pass f: what ``balanced`` decides), and sp_k<k0>_<k2> (session 7: the smaller and larger
+scales' resampled CF responses multiplied by k0, k2, a peak calibration; the per-sequence median ratio of the
+resampled to the cropped side-scale CF peaks is printed too). The truncated side crops of session 5 (``side_crop_fraction``) were measured by a variant of this script on a tree
 that had that option; it was removed with the option (figures: ``fid2_train_all.log``)."""
 import json
 import math
@@ -25,7 +27,9 @@ names = sys.argv[5].split(",") if len(sys.argv) > 5 else None
 tr = EDCFTracker(variant="EDCF", weights=weights, device="cpu")
 rec = []
 orig_crops = EDCFTracker._responses_crops
-KINDS = ("sp", "cfexact", "semexact", "bicubic", "bicubic_semexact", "crops_semexact")
+CALIB = [(a, b) for a in (0.97, 0.98, 0.99, 1.0) for b in (1.0, 1.005, 1.01)]   # (smaller, larger scale)
+KINDS = ("sp", "cfexact", "semexact", "bicubic", "bicubic_semexact", "crops_semexact", "crops") + \
+    tuple(f"sp_k{a}_{b}" for a, b in CALIB)
 
 
 def decide(self, f, g):
@@ -58,8 +62,14 @@ def patched(self, image, cx, cy, sides):
            "gpk_ref": g_r.amax(dim=(1, 2)).tolist(), "gpk_sp": g_s.amax(dim=(1, 2)).tolist(),
            "gpk_bic": g_b.amax(dim=(1, 2)).tolist(),
            "fpk_ref": f_r.amax(dim=(1, 2, 3)).tolist(), "fpk_sp": f_s.amax(dim=(1, 2, 3)).tolist()}
+    row["ratio"] = (g_s.amax(dim=(1, 2)) / g_c.amax(dim=(1, 2))).tolist()
     pairs = {"sp": (f_s, g_s), "cfexact": (f_s, g_r), "semexact": (f_r, g_s), "bicubic": (f_s, g_b),
-             "bicubic_semexact": (f_r, g_b), "crops_semexact": (f_r, g_c)}
+             "bicubic_semexact": (f_r, g_b), "crops_semexact": (f_r, g_c), "crops": (f_s, g_c)}
+    mid = c.scale_num // 2
+    for a, b in CALIB:
+        mult = torch.ones((g_s.shape[0], 1, 1), dtype=g_s.dtype)
+        mult[:mid], mult[mid + 1:] = a, b
+        pairs[f"sp_k{a}_{b}"] = (f_s, g_s * mult)
     for name, (f, g) in pairs.items():
         b, d = decide(self, f, g)
         row[name] = [b, float(np.hypot(*(d - ref_d)))]
@@ -86,6 +96,10 @@ for folder in folders:
     for r in rows:
         r["seq"] = seq.name
     summ = {k: (np.mean([r[k][0] == r["ref_best"] for r in rows]), np.mean([r[k][1] for r in rows])) for k in KINDS}
-    print(seq.name, len(rows), " ".join(f"{k}: scale-agree {a:.2f} disp {d:.2f}" for k, (a, d) in summ.items()),
-          flush=True)
+    ratio = np.median([r["ratio"] for r in rows], axis=0)
+    print(seq.name, len(rows), "median side peak ratio resampled/crop:", " ".join(f"{v:.4f}" for v in ratio),
+          " ".join(f"{k}: scale-agree {a:.3f} disp {d:.3f}" for k, (a, d) in summ.items()), flush=True)
+print("ALL", len(rec), "median side peak ratio resampled/crop:",
+      " ".join(f"{v:.4f}" for v in np.median([r["ratio"] for r in rec], axis=0)),
+      " ".join(f"{k}: scale-agree {np.mean([r[k][0] == r['ref_best'] for r in rec]):.3f}" for k in KINDS), flush=True)
 json.dump(rec, open(out, "w"))
