@@ -99,6 +99,17 @@ def load_checkpoint(path: str | Path | None = None) -> dict[str, Any]:
     for key in ("variant", "net_config", "state_dict"):
         if key not in ckpt:
             raise WeightsError(f"{path} is missing the {key!r} entry")
+    state = ckpt["state_dict"]
+    if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
+                                              for k, v in state.items()):
+        raise WeightsError(f"{path}: 'state_dict' must map parameter names to tensors, got "
+                           f"{type(state).__name__}")
+    if not isinstance(ckpt["net_config"], dict):
+        raise WeightsError(f"{path}: 'net_config' must be a mapping, got {type(ckpt['net_config']).__name__}")
+    bad = [k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        raise WeightsError(f"{path}: non-finite (NaN or inf) weights in {bad[:3]}{' ...' if len(bad) > 3 else ''}"
+                           " (a diverged training run?)")
     ckpt["path"] = str(path)
     return ckpt
 

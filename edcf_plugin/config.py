@@ -5,6 +5,7 @@ list of valid ones; values are type-checked. Variants (paper Table 1) select whi
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,11 @@ from typing import Any
 import yaml
 
 from .errors import ConfigError
+
+#: Smallest exemplar side the encoder maps to a 1 x 1 embedding (AlexNet: 11/2, pool 3/2, 5, pool 3/2, 3, 3, 3).
+MIN_EXEMPLAR_SIZE = 87
+#: Smallest search side for the CF branch alone (conv1 11/2: at least 7 x 7 fine cells).
+MIN_SEARCH_SIZE = 23
 
 #: Paper Table 1 variants -> (uses semantic response f, uses CF response g).
 VARIANT_BRANCHES: dict[str, tuple[bool, bool]] = {
@@ -106,6 +112,30 @@ class TrackerConfig:
             if isinstance(value, bool) and f.type != "bool" or not isinstance(value, expected):
                 raise ConfigError(f"config key {f.name!r} must be {f.type}, got {value!r}")
         object.__setattr__(self, "variant", resolve_variant(self.variant))
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ConfigError(f"config key {f.name!r} must be a finite number, got {value!r}")
+        if self.exemplar_size < 1 or self.search_size < MIN_SEARCH_SIZE:
+            raise ConfigError(f"exemplar_size must be > 0 and search_size >= {MIN_SEARCH_SIZE}, got "
+                              f"{self.exemplar_size} and {self.search_size}")
+        if self.uses_semantic and (self.exemplar_size < MIN_EXEMPLAR_SIZE or self.search_size < self.exemplar_size):
+            raise ConfigError(f"with the semantic branch ({self.variant}) exemplar_size must be >= "
+                              f"{MIN_EXEMPLAR_SIZE} (the encoder's receptive field) and search_size >= "
+                              f"exemplar_size, got {self.exemplar_size} and {self.search_size}")
+        positive = ("context_amount", "scale_step", "scale_penalty", "cf_sigma", "cf_context_distance",
+                    "min_target_size")
+        for key in positive:
+            if getattr(self, key) <= 0:
+                raise ConfigError(f"config key {key!r} must be > 0, got {getattr(self, key)}")
+        for key in ("cf_lambda1", "cf_lambda1_rel", "cf_lambda2", "cf_num_context"):
+            if getattr(self, key) < 0:
+                raise ConfigError(f"config key {key!r} must be >= 0, got {getattr(self, key)}")
+        for key in ("scale_lr", "window_influence", "cf_lr", "cf_lr_max"):
+            if not 0.0 <= getattr(self, key) <= 1.0:
+                raise ConfigError(f"config key {key!r} must lie in [0, 1], got {getattr(self, key)}")
+        if self.max_scale_change < 1.0:
+            raise ConfigError(f"max_scale_change must be >= 1, got {self.max_scale_change}")
         if self.scale_num < 1 or self.scale_num % 2 == 0:
             raise ConfigError(f"scale_num must be a positive odd number, got {self.scale_num}")
         if self.semantic_scales not in ("all", "center"):
@@ -155,6 +185,8 @@ class TrackerConfig:
             data = yaml.safe_load(path.read_text()) or {}
         except FileNotFoundError:
             raise ConfigError(f"config file not found: {path}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc}") from None
         except yaml.YAMLError as exc:
             raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
         if not isinstance(data, dict):

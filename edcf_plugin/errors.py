@@ -20,3 +20,11 @@ class WeightsError(EDCFError):
 
 class ConfigError(EDCFError):
     """An unknown variant, an unknown config key, or a value of the wrong type."""
+
+
+def one_line_warnings(prog: str) -> None:
+    """Command-line entry points: show warnings (a truncated frame, a short annotation, an unreadable timing
+    file) as one ``<prog>: warning: ...`` line on stderr, like the errors."""
+    import warnings
+
+    warnings.formatwarning = lambda message, category, filename, lineno, line=None: f"{prog}: warning: {message}\n"

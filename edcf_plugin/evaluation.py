@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -91,22 +92,31 @@ def _speed(root: Path, tracker: str, videos: list[Video], layout: str) -> float 
     if info.is_file():
         try:
             runs = [r for r in json.loads(info.read_text()).get("videos", []) if r.get("video") in names]
-        except (json.JSONDecodeError, AttributeError):
-            runs = []
-        secs = sum(r.get("seconds", 0.0) for r in runs)
-        if runs and secs > 0:
-            return sum(r.get("frames", 0) for r in runs) / secs
+            secs = sum(float(r.get("seconds", 0.0)) for r in runs)
+            if runs and secs > 0:
+                return sum(int(r.get("frames", 0)) for r in runs) / secs
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError, TypeError, ValueError) as exc:
+            _speed_unreadable(info, exc)
     if layout == "got10k":
         total, n = 0.0, 0
         for v in videos:
             t = result_files(root, tracker, v.name, layout)["time"]
             if t.is_file():
-                vals = [float(x) for x in t.read_text().split()]
+                try:
+                    vals = [float(x) for x in t.read_text().split()]
+                except (OSError, UnicodeDecodeError, ValueError) as exc:
+                    _speed_unreadable(t, exc)
+                    return None
                 total += sum(vals)
                 n += len(vals)
         if n and total > 0:
             return n / total
     return None
+
+
+def _speed_unreadable(path: Path, exc: Exception) -> None:
+    """Speed is reported, not scored: a malformed timing file leaves the FPS column empty and says why."""
+    warnings.warn(f"speed not reported: cannot read {path} ({type(exc).__name__}: {exc})", stacklevel=3)
 
 
 def evaluate_ope(root: Path, dataset: Dataset, trackers: list[str], layout: str) -> dict:
@@ -337,6 +347,14 @@ def run(args: argparse.Namespace) -> int:
                           "--dataset) or --gt-root (OTB-style sequence folders)")
     if args.dataset_root and not args.dataset:
         raise ConfigError("--dataset-root needs --dataset NAME (the <NAME>.json file)")
+    if args.out:                                  # before the evaluation: a report that cannot be written is lost
+        out = Path(args.out).expanduser().resolve()
+        if out.exists() and not out.is_dir():
+            raise InputError(f"--out {out} is a file: give a folder for results.md, results.json and the plots")
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"cannot create report folder {out}: {exc.strerror or exc}") from None
     name = args.dataset or "sequences"
     protocol = args.protocol or default_protocol(name)
     if args.dataset_root:

@@ -258,7 +258,13 @@ def load_dataset(name: str, root: str | Path, protocol: str | None = None,
             raise InputError(f"cannot read dataset file {json_path}: {exc}") from None
         if not isinstance(meta, dict):
             raise InputError(f"{json_path} must hold an object mapping video names to their entries")
-        videos = [_load_json_video(root, name, str(k), v, protocol, json_path) for k, v in meta.items()]
+        videos = []
+        for k, v in meta.items():
+            try:
+                videos.append(_load_json_video(root, name, str(k), v, protocol, json_path))
+            except (TypeError, ValueError) as exc:       # a field of the wrong type (a number for a list...)
+                raise InputError(f"cannot read dataset file {json_path}: video {str(k)!r}: malformed entry "
+                                 f"({type(exc).__name__}: {exc})") from None
         ds = Dataset(name=name, root=root, videos=videos, source=json_path, protocol=protocol)
     if not ds.videos:
         raise InputError(f"dataset {name} ({ds.source}) has no videos")

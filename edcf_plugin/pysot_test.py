@@ -33,7 +33,7 @@ from typing import Callable
 
 import numpy as np
 
-from .errors import ConfigError, EDCFError, InputError
+from .errors import ConfigError, EDCFError, InputError, one_line_warnings
 from .metrics import VOT_SKIP, region_overlap
 from .pysot import EDCFPysotTracker, pysot_init_box, rect_to_vot_polygon
 from .pysot_datasets import (PROTOCOLS, Dataset, Video, default_protocol, format_ope_line, format_reset_line,
@@ -243,6 +243,14 @@ def run_dataset(dataset: Dataset, results_dir: str | Path, name: str, protocol: 
         raise ConfigError(f"--workers must be at least 1, got {workers}")
     if tracker_factory is None and spec is None:
         raise ValueError("give tracker_factory or spec")
+    target = out_dir / name                  # fail before any tracking if results cannot be written there
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        probe = target / ".edcf_write_probe"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise InputError(f"cannot write results under {target}: {exc.strerror or exc}") from None
     summaries: dict[str, dict] = {}
 
     def report(i: int, s: dict) -> None:
@@ -377,6 +385,7 @@ def main(argv: list[str] | None = None) -> int:
                                                  "dataset and write pysot-toolkit result files.")
     add_arguments(parser)
     args = parser.parse_args(argv)
+    one_line_warnings("edcf-pysot-test")
     try:
         return run(args)
     except EDCFError as exc:

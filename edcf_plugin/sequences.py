@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -29,7 +30,18 @@ def read_image(path: str | Path) -> np.ndarray:
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None or image.size == 0:
         raise InputError(f"cannot decode image (corrupt or not an image): {path}")
+    if path.suffix.lower() in (".jpg", ".jpeg") and not _has_jpeg_end(path):
+        # libjpeg decodes what is there (the rest grey) and only prints a line of its own: say which file
+        warnings.warn(f"truncated JPEG (no end-of-image marker), tracked as decoded: {path}", stacklevel=2)
     return image
+
+
+def _has_jpeg_end(path: Path) -> bool:
+    """Whether the file's last bytes hold the JPEG end-of-image marker (FF D9; trailing padding allowed)."""
+    with open(path, "rb") as fh:
+        fh.seek(0, 2)
+        fh.seek(max(0, fh.tell() - 256))
+        return b"\xff\xd9" in fh.read()
 
 
 def to_bgr(image: np.ndarray) -> np.ndarray:
@@ -110,9 +122,12 @@ class Sequence:
 
     def _video_length(self) -> int:
         cap = cv2.VideoCapture(str(self.video))
-        n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
-        cap.release()
-        return n
+        try:
+            if not cap.isOpened():
+                raise InputError(f"cannot open video (corrupt, empty or an unsupported codec): {self.video}")
+            return max(int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), 0)     # some containers report -1 or 0
+        finally:
+            cap.release()
 
     def images(self) -> Iterator[np.ndarray]:
         """Yield BGR uint8 frames in order."""
@@ -122,15 +137,19 @@ class Sequence:
             return
         cap = cv2.VideoCapture(str(self.video))
         if not cap.isOpened():
-            raise InputError(f"cannot open video: {self.video}")
+            raise InputError(f"cannot open video (corrupt, empty or an unsupported codec): {self.video}")
+        decoded = 0
         try:
             while True:
                 ok, frame = cap.read()
                 if not ok:
                     break
+                decoded += 1
                 yield frame
         finally:
             cap.release()
+        if decoded == 0:
+            raise InputError(f"no frame could be decoded from video {self.video}")
 
 
 def load_groundtruth(path: Path, one_based: bool = True) -> np.ndarray:
@@ -146,7 +165,9 @@ def load_sequence(source: str | Path) -> Sequence:
     """Open an OTB-style folder, a plain folder of frames, or a video file."""
     source = Path(source)
     if source.is_file() and source.suffix.lower() in VIDEO_EXTENSIONS:
-        return Sequence(name=source.stem, video=source)
+        seq = Sequence(name=source.stem, video=source)
+        len(seq)                                     # InputError now if the video cannot be opened at all
+        return seq
     if not source.exists():
         raise InputError(f"sequence not found: {source}")
     if not source.is_dir():
@@ -159,13 +180,32 @@ def load_sequence(source: str | Path) -> Sequence:
     gt_path = source / "groundtruth_rect.txt"
     if gt_path.is_file():
         gt = load_groundtruth(gt_path, one_based=True)
-        if len(gt) != len(frames):
-            # OTB has a few sequences with extra frames; keep the annotated prefix, say so only if short.
-            if len(gt) < len(frames):
-                frames = frames[:len(gt)]
-            else:
-                raise InputError(f"{gt_path} has {len(gt)} boxes but {img_dir} only {len(frames)} frames")
+        if len(gt) > len(frames):
+            raise InputError(f"{gt_path} has {len(gt)} boxes but {img_dir} only {len(frames)} frames")
+        if len(gt) < len(frames):
+            frames = annotated_frames(source.name, frames, len(gt), gt_path)
     return Sequence(name=source.name, frames=frames, groundtruth=gt)
+
+
+#: OTB-100 sequences whose annotation starts after the first image of their img/ folder (the benchmark's own
+#: sequence configuration: startFrame). The others with extra images (Football1, Freeman3, Freeman4, Diving)
+#: are annotated from frame 1 on.
+OTB_FIRST_FRAME = {"David": 300, "BlurCar1": 247, "BlurCar3": 3, "BlurCar4": 18}
+
+
+def annotated_frames(name: str, frames: list[Path], n_boxes: int, gt_path: Path) -> list[Path]:
+    """The frames an annotation shorter than the image folder covers: from the OTB start frame of ``name``
+    (numbered image names) or else from the first image; says which with a warning."""
+    start = 0
+    first = OTB_FIRST_FRAME.get(name)
+    if first is not None:
+        numbers = [int(p.stem) if p.stem.isdigit() else None for p in frames]
+        if first in numbers and numbers.index(first) + n_boxes <= len(frames):
+            start = numbers.index(first)
+    kept = frames[start:start + n_boxes]
+    warnings.warn(f"{gt_path} has {n_boxes} boxes for {len(frames)} images: tracking {kept[0].name} to "
+                  f"{kept[-1].name}" + (f" (OTB {name} starts at frame {first})" if start else ""), stacklevel=3)
+    return kept
 
 
 def list_split(root: str | Path, split: str | None = None) -> list[Path]:

@@ -157,7 +157,10 @@ def grid_crop(frame: torch.Tensor, step: torch.Tensor, x0: torch.Tensor, y0: tor
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
     """``cpu``, ``cuda``, ``cuda:N`` (or None -> cpu); a clear ConfigError when CUDA is not available."""
-    dev = torch.device(device or "cpu")
+    try:
+        dev = torch.device(device or "cpu")
+    except (RuntimeError, TypeError, ValueError):
+        raise ConfigError(f"unknown device {device!r}: use cpu, cuda or cuda:N") from None
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError("device 'cuda' requested but CUDA is not available (use --device cpu)")
     return dev

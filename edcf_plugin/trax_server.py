@@ -16,7 +16,8 @@ not the start-up. Settings come from arguments or, for ``trackers.ini``, from th
 the variable).
 
 Exit status: 0 after the client's QUIT, 1 when the client went away (closed the pipe or socket), 2 on bad input
-or settings (the reason is written to stderr and, when the session is open, sent to the client with the quit).
+or settings, 3 on an unexpected internal error (for 2 and 3 the reason is written to stderr, with the traceback
+for 3, and, when the session is open, sent to the client with the quit).
 All diagnostics go to stderr; stdout carries only the protocol.
 """
 from __future__ import annotations
@@ -25,12 +26,13 @@ import argparse
 import os
 import sys
 import time
+import traceback
 from typing import Optional, Sequence
 
 import cv2
 import numpy as np
 
-from .errors import EDCFError, InputError
+from .errors import EDCFError, InputError, one_line_warnings
 
 ENV_VARIANT = "EDCF_VARIANT"
 ENV_WEIGHTS = "EDCF_WEIGHTS"
@@ -194,7 +196,8 @@ def _protect_stdout() -> None:
 
 
 def serve(tracker, name: str = "EDCF") -> int:
-    """Answer TraX requests until QUIT (returns 0), a lost client (1) or unusable input (2)."""
+    """Answer TraX requests until QUIT (returns 0), a lost client (1), unusable input (2) or an internal
+    error (3)."""
     import trax
 
     _protect_stdout()
@@ -237,6 +240,13 @@ def serve(tracker, name: str = "EDCF") -> int:
                 _quit(server, str(exc))
                 server = None
                 return 2
+            except Exception as exc:                        # noqa: BLE001 (never die without telling the client)
+                reason = f"internal tracker error: {type(exc).__name__}: {exc}"
+                log(reason)
+                log(traceback.format_exc().rstrip())
+                _quit(server, reason)
+                server = None
+                return 3
             try:
                 reply(server, box, confidence)
             except trax.TraxException as exc:
@@ -267,10 +277,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                                                             "TraX client). Talks the protocol on stdin/stdout.")
     add_arguments(parser)
     args = parser.parse_args(argv)
+    one_line_warnings(PROG)
     try:
         settings = resolve_settings(args)
         tracker = load_tracker(settings, warmup=not args.no_warmup)
     except EDCFError as exc:
         log(f"error: {exc}")
         return 2
+    except Exception as exc:                                # noqa: BLE001 (report, never a bare traceback exit)
+        log(f"internal error while loading the tracker: {type(exc).__name__}: {exc}")
+        log(traceback.format_exc().rstrip())
+        return 3
     return serve(tracker, name=settings["variant"])

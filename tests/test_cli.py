@@ -84,6 +84,9 @@ def test_demo_writes_video(tmp_path):
     (lambda d: ["track", d, "--variant", "Nope"], "unknown variant"),
     (lambda d: ["track", d, "--weights", d / "img" / "00000001.jpg"], "cannot read weights"),
     (lambda d: ["track", d, "--device", "cuda:7"], "CUDA is not available|cuda"),
+    (lambda d: ["track", d, "--device", "bogus"], "unknown device 'bogus'"),
+    (lambda d: ["track", d, "--out", d / "img"], "is a folder"),
+    (lambda d: ["track", d, "--config", d], "cannot read config file"),
 ])
 def test_user_errors_are_one_line(otb_folder, make_args, pattern):
     res = edcf(*make_args(otb_folder))
@@ -100,6 +103,56 @@ def test_corrupt_and_missing_frames(otb_folder):
     (otb_folder / "groundtruth_rect.txt").write_text("1,2,x,4\n")
     res = edcf("track", otb_folder)
     assert res.returncode == 2 and "line 1" in res.stderr
+
+
+def test_unreadable_video_files(tmp_path):
+    """A file with a video extension that is not a video (or is empty): one error line, before any tracking."""
+    for content in (b"x\n", b""):
+        path = tmp_path / "clip.mp4"
+        path.write_bytes(content)
+        res = edcf("track", path, "--init", "1,1,10,10")
+        assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+        assert f"cannot open video (corrupt, empty or an unsupported codec): {path}" in res.stderr
+
+
+def test_results_path_is_checked_before_tracking(otb_folder):
+    """A results file that cannot be created (here: its folder would be inside a file) stops the command before
+    any frame is tracked, instead of losing the boxes at the end."""
+    res = edcf("track", otb_folder, "--out", otb_folder / "img" / "00000001.jpg" / "b.txt")
+    assert res.returncode == 2 and "cannot write results to" in res.stderr, res.stderr
+    assert "frames=" not in res.stdout and "Traceback" not in res.stderr
+
+
+def test_truncated_jpeg_is_tracked_with_a_warning(otb_folder):
+    frame = otb_folder / "img" / "00000005.jpg"
+    frame.write_bytes(frame.read_bytes()[: frame.stat().st_size // 2])
+    res = edcf("track", otb_folder)
+    assert res.returncode == 0, res.stderr
+    assert f"edcf: warning: truncated JPEG (no end-of-image marker), tracked as decoded: {frame}" in res.stderr
+    assert summary(res.stdout)["frames"] > 5
+
+
+def test_short_annotation_is_reported_and_otb_start_frames_honoured(otb_folder, tmp_path):
+    import warnings
+
+    from edcf_plugin.sequences import annotated_frames, load_sequence
+
+    gt = otb_folder / "groundtruth_rect.txt"
+    lines = gt.read_text().splitlines()
+    gt.write_text("\n".join(lines[:6]) + "\n")
+    with pytest.warns(UserWarning, match=r"has 6 boxes for \d+ images: tracking 00000001.jpg to 00000006.jpg"):
+        seq = load_sequence(otb_folder)
+    assert [f.name for f in seq.frames] == [f"{i:08d}.jpg" for i in range(1, 7)]
+    res = edcf("track", otb_folder)
+    assert res.returncode == 0 and "edcf: warning:" in res.stderr and summary(res.stdout)["frames"] == 6
+    # OTB's David is annotated from image 300 of its 770 (the benchmark's own sequence configuration)
+    frames = [tmp_path / f"{i:04d}.jpg" for i in range(1, 771)]
+    with pytest.warns(UserWarning, match="OTB David starts at frame 300"):
+        kept = annotated_frames("David", frames, 471, gt)
+    assert kept[0].name == "0300.jpg" and kept[-1].name == "0770.jpg" and len(kept) == 471
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert annotated_frames("Football1", frames[:81], 74, gt)[0].name == "0001.jpg"    # annotated from 1
 
 
 def test_real_bench_sequence(shared_sequences, tmp_path):

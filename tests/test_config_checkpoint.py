@@ -25,6 +25,47 @@ def test_config_rejects_unknown_keys_with_valid_list(tmp_path):
         TrackerConfig(scale_num=2)
 
 
+@pytest.mark.parametrize("change, message", [
+    ({"scale_step": float("nan")}, "'scale_step' must be a finite number"),
+    ({"cf_lr": float("inf")}, "'cf_lr' must be a finite number"),
+    ({"context_amount": -1.0}, "'context_amount' must be > 0"),
+    ({"exemplar_size": 0}, "exemplar_size must be > 0"),
+    ({"variant": "CACFNet", "search_size": 21}, "search_size >= 23"),
+    ({"exemplar_size": 86}, r"with the semantic branch \(EDCF\) exemplar_size must be >= 87"),
+    ({"variant": "SiamFC", "search_size": 100}, "search_size >= exemplar_size"),
+    ({"cf_lambda2": -0.1}, "'cf_lambda2' must be >= 0"),
+    ({"window_influence": 1.5}, "'window_influence' must lie in"),
+    ({"max_scale_change": 0.5}, "max_scale_change must be >= 1"),
+])
+def test_config_rejects_values_that_cannot_track(change, message):
+    with pytest.raises(ConfigError, match=message):
+        TrackerConfig(**change)
+
+
+def test_smallest_exemplar_size_gives_a_one_cell_embedding():
+    from edcf_plugin.config import MIN_EXEMPLAR_SIZE
+
+    net = EDCFNet(NetConfig(width=0.25)).eval()
+    with torch.no_grad():
+        assert net.embed(torch.zeros(1, 3, MIN_EXEMPLAR_SIZE, MIN_EXEMPLAR_SIZE)).shape[-2:] == (1, 1)
+        with pytest.raises(RuntimeError):
+            net.embed(torch.zeros(1, 3, MIN_EXEMPLAR_SIZE - 2, MIN_EXEMPLAR_SIZE - 2))
+    TrackerConfig(exemplar_size=MIN_EXEMPLAR_SIZE, search_size=MIN_EXEMPLAR_SIZE)    # accepted
+    TrackerConfig(variant="CACFNet", search_size=47)         # the CF branch alone works on small crops
+
+
+def test_unreadable_config_files(tmp_path):
+    binary = tmp_path / "bin.yaml"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(ConfigError, match="cannot read config file"):
+        TrackerConfig.from_yaml(binary)
+    with pytest.raises(ConfigError, match="cannot read config file"):
+        TrackerConfig.from_yaml(tmp_path)                     # a folder
+    from edcf_plugin.training.config import load_config
+    with pytest.raises(ConfigError, match="cannot read training config"):
+        load_config(binary)
+
+
 def test_variant_aliases():
     assert resolve_variant("cacfnet_plus") == "CACFNet+"
     assert resolve_variant("edcf") == "EDCF"
@@ -72,6 +113,16 @@ def test_bad_weights_files(tmp_path):
     mismatched = save_checkpoint(ckpt, tmp_path / "mismatch.pth")
     with pytest.raises(WeightsError, match="do not match"):
         build_network(load_checkpoint(mismatched))
+    ckpt = make_checkpoint(EDCFNet(NetConfig(width=0.25)), "EDCF")
+    ckpt["state_dict"] = list(ckpt["state_dict"].values())
+    as_list = save_checkpoint(ckpt, tmp_path / "list.pth")
+    with pytest.raises(WeightsError, match="'state_dict' must map parameter names to tensors, got list"):
+        load_checkpoint(as_list)
+    ckpt = make_checkpoint(EDCFNet(NetConfig(width=0.25)), "EDCF")
+    ckpt["state_dict"]["fine_head.bias"][1] = float("inf")
+    diverged = save_checkpoint(ckpt, tmp_path / "inf.pth")
+    with pytest.raises(WeightsError, match=r"non-finite \(NaN or inf\) weights in \['fine_head.bias'\]"):
+        load_checkpoint(diverged)
 
 
 def test_pysot_realtime_config_is_the_realtime_preset():

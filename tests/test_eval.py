@@ -79,6 +79,26 @@ def test_bad_result_files_name_tracker_video_and_frame(otb, capsys):
     assert "dummyA.txt, frame 3: not comma-separated numbers" in capsys.readouterr().err
 
 
+def test_unreadable_speed_files_leave_fps_empty_with_a_warning(otb, tmp_path, capsys):
+    root, results = otb
+    (results / "OTB100" / "Perfect" / "run_info.json").write_text(json.dumps(
+        {"videos": [{"video": "dummyA", "frames": 6, "seconds": "x"}]}))
+    with pytest.warns(UserWarning, match="speed not reported: cannot read .*run_info.json"):
+        rc = edcf(["eval", "--results", str(results), "--dataset", "OTB100", "--dataset-root", str(root)])
+    assert rc == 0
+    assert "| Perfect | 95.2 | 100.0 | 100.0 | 100.0 | n/a |" in capsys.readouterr().out
+
+
+def test_report_folder_that_is_a_file_fails_before_evaluating(otb, tmp_path, capsys):
+    root, results = otb
+    out = tmp_path / "report"
+    out.write_text("not a folder")
+    rc = edcf(["eval", "--results", str(results), "--dataset", "OTB100", "--dataset-root", str(root),
+               "--out", str(out)])
+    captured = capsys.readouterr()
+    assert rc == 2 and f"--out {out} is a file" in captured.err and "Perfect" not in captured.out
+
+
 def test_ground_truth_source_must_be_given_once(otb, capsys):
     root, results = otb
     assert edcf(["eval", "--results", str(results)]) == 2

@@ -284,6 +284,29 @@ def test_absent_target_later_is_fine_one_pass_but_not_reset(tmp_path):
         run_dataset(load_dataset("VOT2018", root), tmp_path / "r", "EDCF", tracker_factory=fake, log=None)
 
 
+@pytest.mark.parametrize("dataset, video, key, value", [
+    ("OTB100", "dummyA", "init_rect", 5),
+    ("LaSOT", "dummyA", "absent", ["x"] * 5),
+    ("VOT2018", "dummyB", "camera_motion", 5),
+], ids=["init_rect-number", "absent-text", "tag-number"])
+def test_json_fields_of_the_wrong_type(tmp_path, capsys, dataset, video, key, value):
+    root = tmp_path / dataset
+    make_pysot_dataset(root, dataset, n_frames=5)
+    _edit(root, dataset, lambda m: m[video].__setitem__(key, value))
+    err = _cli_error(capsys, ["--dataset", dataset, "--dataset_root", str(root), "--results_dir",
+                              str(tmp_path / "r")])
+    assert f"cannot read dataset file {root / (dataset + '.json')}: video '{video}': malformed entry" in err
+    assert not (tmp_path / "r").exists()                              # nothing tracked, nothing half-written
+
+
+def test_unwritable_results_dir_fails_before_tracking(otb, tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the results folder should go")
+    err = _cli_error(capsys, ["--dataset", "OTB100", "--dataset_root", str(otb), "--results_dir", str(blocker)])
+    assert f"cannot write results under {blocker / 'OTB100' / 'EDCF'}" in err
+    assert "Video:" not in capsys.readouterr().out
+
+
 def test_empty_dataset(tmp_path, capsys):
     (tmp_path / "OTB100.json").write_text("{}")
     err = _cli_error(capsys, ["--dataset", "OTB100", "--dataset_root", str(tmp_path)])

@@ -79,10 +79,10 @@ def server_env(**extra) -> dict:
 class Session:
     """A server process in a scratch working directory and a plain ``trax.client.Client`` on its pipes."""
 
-    def __init__(self, workdir: Path, **env):
+    def __init__(self, workdir: Path, argv: list[str] | None = None, **env):
         self.stderr_path = workdir / "server.stderr"
         self._stderr = open(self.stderr_path, "wb")
-        self.process = subprocess.Popen([sys.executable, "-m", "edcf_plugin.trax"], cwd=workdir,
+        self.process = subprocess.Popen(argv or [sys.executable, "-m", "edcf_plugin.trax"], cwd=workdir,
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
                                         env=server_env(**env))
         self.protocol_log: list = []
@@ -130,8 +130,8 @@ class Session:
 def session(tmp_path):
     sessions = []
 
-    def start(**env) -> Session:
-        s = Session(tmp_path, **env)
+    def start(argv: list[str] | None = None, **env) -> Session:
+        s = Session(tmp_path, argv, **env)
         sessions.append(s)
         return s
 
@@ -334,6 +334,53 @@ def test_bad_settings_fail_before_the_handshake(tmp_path, env, reason):
     assert done.stdout == ""                             # nothing on the protocol stream
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("edcf-trax: error:") and reason in lines[0], done.stderr
+
+
+def test_bad_device_and_non_finite_weights_fail_before_the_handshake(tmp_path):
+    import torch
+
+    from edcf_plugin.checkpoint import DEFAULT_WEIGHTS
+
+    ckpt = torch.load(DEFAULT_WEIGHTS, map_location="cpu", weights_only=True)
+    ckpt["state_dict"]["conv1.0.weight"][0, 0, 0, 0] = float("nan")
+    nan_weights = tmp_path / "nan.pth"
+    torch.save(ckpt, nan_weights)
+    for env, reason in [({"EDCF_DEVICE": "bogus"}, "unknown device 'bogus'"),
+                        ({"EDCF_WEIGHTS": str(nan_weights)}, "non-finite (NaN or inf) weights in ['conv1.0.weight']")]:
+        done = subprocess.run([sys.executable, "-m", "edcf_plugin.trax"], cwd=tmp_path, env=server_env(**env),
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=STARTUP_S)
+        assert done.returncode == 2 and done.stdout == "", done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("edcf-trax: error:") and reason in lines[0], done.stderr
+
+
+FAULTY_SERVER = textwrap.dedent("""
+    # The real server loop around a tracker whose update() fails the way a bug or a numerical failure would.
+    import sys
+    from edcf_plugin import trax_server
+
+    class Faulty:
+        def init(self, image, box):
+            pass
+
+        def update(self, image):
+            raise FloatingPointError("the response map is all NaN")
+
+    sys.exit(trax_server.serve(Faulty(), name="Faulty"))
+""")
+
+
+def test_unexpected_tracker_error_is_reported_to_the_client(session):
+    """Anything the tracker raises (not only the package's own errors) ends the session with the reason sent to
+    the client, the traceback on stderr and status 3: the evaluator learns why and goes on."""
+    s = session([sys.executable, "-c", FAULTY_SERVER])
+    s.init(memory(scene(0)), Rectangle.create(*truth(0)))
+    with pytest.raises(trax.TraxException, match="internal tracker error: FloatingPointError: the response map"):
+        s.frame(memory(scene(1)))
+    assert s.wait() == 3
+    err = s.stderr()
+    assert "edcf-trax: internal tracker error: FloatingPointError: the response map is all NaN" in err
+    assert "Traceback (most recent call last)" in err and "in update" in err
 
 
 def test_variant_and_preset_from_environment(session):

@@ -131,6 +131,8 @@ def load_config(path: str | Path | None) -> TrainConfig:
         data = yaml.safe_load(path.read_text()) or {}
     except FileNotFoundError:
         raise ConfigError(f"training config not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read training config {path}: {exc}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"training config {path} is not valid YAML: {exc}") from None
     if not isinstance(data, dict):
