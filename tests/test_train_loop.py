@@ -143,6 +143,14 @@ def test_cli_synthetic_steps_writes_a_checkpoint(tmp_path, capsys):
     ck = load_checkpoint(out / "last.pth")
     assert ck["step"] == 20 and ck["variant"] == "EDCF"
     EDCFTracker(weights=out / "last.pth").warmup((96, 128))
+    capsys.readouterr()
+    # --resume keeps the saved recipe: recipe flags given with it are ignored, and the command says which
+    rc = cli.main(["--resume", str(out / "last.pth"), "--steps", "22", "--batch-size", "3", "--seed", "9",
+                   "--device", "cpu", "--out", str(out), "--no-progress"])
+    assert rc == 0
+    assert "ignored: --batch-size, --seed" in capsys.readouterr().err
+    ck = load_checkpoint(out / "last.pth")
+    assert ck["step"] == 22 and ck["train_config"]["batch_size"] != 3 and ck["train_config"]["seed"] != 9
     assert cli.main(["--device", "cpu", "--out", str(out)]) == 2                   # no data
     assert cli.main(["--synthetic", "--variant", "nope", "--out", str(out)]) == 2   # one-line error
     assert "unknown variant" in capsys.readouterr().err

@@ -90,10 +90,28 @@ def build_config(args: argparse.Namespace):
     return replace(cfg, **d)
 
 
+#: Options that shape the recipe. With --resume the checkpoint's recipe is kept (only --epochs / --steps extend
+#: the run), so any of these given alongside it is ignored, and said so.
+RECIPE_OPTIONS = ("config", "data", "synthetic", "batch_size", "samples_per_epoch", "variant", "width", "val_root",
+                  "val_sequences", "val_branches", "val_select", "real_images", "num_workers", "threads", "seed",
+                  "amp")
+
+
+def ignored_on_resume(args: argparse.Namespace) -> list[str]:
+    """The recipe options given on a --resume command line (as flags), which the saved recipe overrides."""
+    if not args.resume:
+        return []
+    return ["--" + k.replace("_", "-") for k in RECIPE_OPTIONS if getattr(args, k, None) not in (None, False, [])]
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         from .trainer import train
 
+        ignored = ignored_on_resume(args)
+        if ignored:
+            print(f"edcf train: note: --resume keeps the recipe saved in {args.resume} (only --epochs / --steps "
+                  f"extend the run); ignored: {', '.join(ignored)}", file=sys.stderr)
         cfg = build_config(args)
         if not cfg.data and not cfg.use_synthetic and not args.resume:
             print("edcf train: error: no training data: give --data KIND:PATH and/or --synthetic", file=sys.stderr)
