@@ -28,6 +28,7 @@ from . import metrics as M
 from .errors import ConfigError, EDCFError, InputError
 from .pysot_datasets import (PROTOCOLS, Dataset, Video, default_protocol, load_dataset, read_trajectory,
                              result_files, result_layout, vot_run_files)
+from .sequences import ensure_output_dir
 
 
 # ------------------------------------------------------------------------------------------ loading
@@ -351,10 +352,7 @@ def run(args: argparse.Namespace) -> int:
         out = Path(args.out).expanduser().resolve()
         if out.exists() and not out.is_dir():
             raise InputError(f"--out {out} is a file: give a folder for results.md, results.json and the plots")
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise InputError(f"cannot create report folder {out}: {exc.strerror or exc}") from None
+        ensure_output_dir(out)
     name = args.dataset or "sequences"
     protocol = args.protocol or default_protocol(name)
     if args.dataset_root:
@@ -374,8 +372,7 @@ def run(args: argparse.Namespace) -> int:
     table = markdown_table(report)
     print(table, end="")
     if args.out:
-        out = Path(args.out).expanduser().resolve()
-        out.mkdir(parents=True, exist_ok=True)
+        out = Path(args.out).expanduser().resolve()             # made and checked before the evaluation
         (out / "results.json").write_text(json.dumps(_json_safe(report), indent=1, allow_nan=False))
         title = f"# {report['dataset']}: {', '.join(report['trackers'])}\n\n"
         (out / "results.md").write_text(title + f"Results: `{report['results']}`; ground truth: "

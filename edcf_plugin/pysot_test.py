@@ -38,7 +38,7 @@ from .metrics import VOT_SKIP, region_overlap
 from .pysot import EDCFPysotTracker, pysot_init_box, rect_to_vot_polygon
 from .pysot_datasets import (PROTOCOLS, Dataset, Video, default_protocol, format_ope_line, format_reset_line,
                              is_valid_box, load_dataset, result_files, result_layout, write_lines)
-from .sequences import read_image
+from .sequences import ensure_output_dir, read_image
 
 
 @dataclass
@@ -243,14 +243,7 @@ def run_dataset(dataset: Dataset, results_dir: str | Path, name: str, protocol: 
         raise ConfigError(f"--workers must be at least 1, got {workers}")
     if tracker_factory is None and spec is None:
         raise ValueError("give tracker_factory or spec")
-    target = out_dir / name                  # fail before any tracking if results cannot be written there
-    try:
-        target.mkdir(parents=True, exist_ok=True)
-        probe = target / ".edcf_write_probe"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        raise InputError(f"cannot write results under {target}: {exc.strerror or exc}") from None
+    ensure_output_dir(out_dir / name)        # fail before any tracking if results cannot be written there
     summaries: dict[str, dict] = {}
 
     def report(i: int, s: dict) -> None:

@@ -36,6 +36,20 @@ def read_image(path: str | Path) -> np.ndarray:
     return image
 
 
+def ensure_output_dir(folder: str | Path) -> Path:
+    """Create ``folder`` if needed and check that a file can be written in it: an InputError naming it now, before
+    any tracking, instead of lost results at the end."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".edcf_write_probe"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise InputError(f"cannot write results to {folder}: {exc.strerror or exc}") from None
+    return folder
+
+
 def _has_jpeg_end(path: Path) -> bool:
     """Whether the file's last bytes hold the JPEG end-of-image marker (FF D9; trailing padding allowed)."""
     with open(path, "rb") as fh:

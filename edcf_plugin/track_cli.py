@@ -20,7 +20,7 @@ from .boxes import as_box, from_one_based, to_one_based
 from .config import PRESETS, VARIANTS, TrackerConfig, preset
 from .errors import InputError
 from .metrics import otb_summary
-from .sequences import Sequence, load_sequence
+from .sequences import Sequence, ensure_output_dir, load_sequence
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -113,27 +113,13 @@ def write_boxes(path: str | Path, boxes: np.ndarray) -> None:
     path.write_text("".join(",".join(f"{v:.4f}" for v in b) + "\n" for b in boxes))
 
 
-def check_writable(path: str | Path) -> None:
-    """InputError now, before any tracking, if a results file cannot be written at ``path``."""
-    path = Path(path)
-    if path.is_dir():
-        raise InputError(f"--out {path} is a folder: give a file name")
-    existed = path.exists()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a"):
-            pass
-    except OSError as exc:
-        raise InputError(f"cannot write results to {path}: {exc.strerror or exc}") from None
-    if not existed:
-        path.unlink()
-
-
 def run(args: argparse.Namespace) -> int:
     from .tracker import build_tracker
 
-    if args.out:
-        check_writable(args.out)
+    if args.out:                                  # checked before tracking: boxes are written at the end
+        if Path(args.out).is_dir():
+            raise InputError(f"--out {args.out} is a folder: give a file name")
+        ensure_output_dir(Path(args.out).parent)
     if args.threads:
         torch.set_num_threads(args.threads)
     config = TrackerConfig.from_yaml(args.config) if args.config else None

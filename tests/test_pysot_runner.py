@@ -303,7 +303,7 @@ def test_unwritable_results_dir_fails_before_tracking(otb, tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("a file where the results folder should go")
     err = _cli_error(capsys, ["--dataset", "OTB100", "--dataset_root", str(otb), "--results_dir", str(blocker)])
-    assert f"cannot write results under {blocker / 'OTB100' / 'EDCF'}" in err
+    assert f"cannot write results to {blocker / 'OTB100' / 'EDCF'}" in err
     assert "Video:" not in capsys.readouterr().out
 
 
