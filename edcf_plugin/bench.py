@@ -21,7 +21,13 @@ How it is made fair (every point is recorded in ``results.json``):
   time from process start to the end of that update is the *start-up to first tracked frame*;
 * run ``r`` takes the sequences in an order rotated by ``r``, so that trackers with process-global state
   (OpenCV's MIL draws from a generator that ``cv2.setRNGSeed`` does not reset) show their run-to-run spread;
-* figures are medians over runs; the min-max of the FPS over runs and the load average show the noise.
+* figures are medians over runs; the min-max of the FPS over runs and the load average show the noise;
+* ``--init-jitter PX`` moves the initial box of run ``r`` by a fixed whole-pixel offset (``JITTER_PATTERN``
+  times PX: run 1 unmoved, then right, down, left, up, the diagonals), the same for every tracker. A tracker's
+  trajectory can change a lot with a one-pixel change of its start (a sequence flips between success and
+  failure), so one run measures one draw; jittered runs give the mean AUC over starts and, for ``--pairs``,
+  the paired difference of two trackers run by run (same starts) with its standard error. Whole pixels keep
+  OpenCV's rounded box moved by exactly the same amount. Scores compare with the unmoved ground truth.
 
 An OpenCV tracker that reports failure (``ok`` False; OpenCV then returns ``0,0,0,0``) keeps its previous box:
 the one-pass (OPE) protocol has no re-initialisation. Accuracy: :func:`edcf_plugin.metrics.ope_scores` per
@@ -57,6 +63,8 @@ DEFAULT_TRACKERS = ("EDCF-reference", "EDCF-realtime", "EDCF-balanced", "EDCF-fa
 EDCF_STAGES = ("crop", "encoder", "cf_response", "fusion", "cf_update")
 #: Network pieces timed inside those stages (every call: search, CF update and init).
 NET_PIECES = {"low_level": "conv1 (shared)", "fine_from_low": "fine branch", "semantic_from_low": "semantic conv2-5"}
+#: Offsets (dx, dy) of the initial box, in units of ``--init-jitter`` pixels, for runs 1, 2, ... (cycled).
+JITTER_PATTERN = ((0, 0), (1, 0), (0, 1), (-1, 0), (0, -1), (1, 1), (-1, -1), (1, -1), (-1, 1))
 THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 CONTRIB_FIX = ("OpenCV's CSRT, KCF, MOSSE and MIL need the contrib build; opencv-python and "
                "opencv-contrib-python(-headless) share the cv2 folder and must not be installed side by side: "
@@ -391,6 +399,8 @@ def aggregate(name: str, results: list[dict], groundtruth: dict[str, np.ndarray]
     out["fps_min"] = min(r["fps"] for r in runs)
     out["fps_max"] = max(r["fps"] for r in runs)
     out["auc_runs"] = [r["auc"] for r in runs]
+    out["auc_mean"] = float(np.mean(out["auc_runs"]))
+    out["auc_sd"] = float(np.std(out["auc_runs"], ddof=1)) if len(runs) > 1 else None
     out["fps_runs"] = [r["fps"] for r in runs]
     out["startup_s"] = _median([r["startup_s"] for r in results])
     out["peak_rss_mb"] = _median([max((s["peak_rss_mb"] or 0.0) for s in r["sequences"].values())
@@ -408,6 +418,44 @@ def aggregate(name: str, results: list[dict], groundtruth: dict[str, np.ndarray]
     if first[next(iter(groundtruth))].get("profile") is not None:
         out["stages_ms"] = _stage_breakdown(results)
     return out
+
+
+def jitter_offset(run: int, pixels: int) -> tuple[int, int]:
+    """Whole-pixel offset of the initial box of run ``run`` (0-based) for ``--init-jitter pixels``."""
+    dx, dy = JITTER_PATTERN[run % len(JITTER_PATTERN)]
+    return dx * pixels, dy * pixels
+
+
+def parse_pairs(text: str | None, names: list[str]) -> list[tuple[str, str]]:
+    """``--pairs A:B,C:D`` -> [(A, B), (C, D)] (tracker names as the report spells them); None -> []. """
+    if not text:
+        return []
+    canon = {n.lower(): n for n in names}
+    pairs = []
+    for item in text.split(","):
+        parts = [canonical_name(x) for x in item.split(":")]
+        if len(parts) != 2 or not all(parts):
+            raise ConfigError(f"--pairs takes A:B[,C:D...], got {item!r}")
+        missing = [x for x in parts if x.lower() not in canon]
+        if missing:
+            raise ConfigError(f"--pairs names {', '.join(missing)}, not in --trackers ({', '.join(names)})")
+        pairs.append((canon[parts[0].lower()], canon[parts[1].lower()]))
+    return pairs
+
+
+def canonical_name(text: str) -> str:
+    text = text.strip()
+    return parse_tracker(text).name if text else ""
+
+
+def paired_difference(a: dict, b: dict) -> dict:
+    """AUC of ``a`` minus AUC of ``b`` run by run over the runs both have (run r: the same initial box): mean,
+    standard deviation, standard error of the mean, min and max."""
+    n = min(len(a["auc_runs"]), len(b["auc_runs"]))
+    d = np.asarray(a["auc_runs"][:n]) - np.asarray(b["auc_runs"][:n])
+    sd = float(np.std(d, ddof=1)) if n > 1 else None
+    return {"runs": n, "diffs": d.tolist(), "mean": float(d.mean()), "sd": sd,
+            "se": sd / np.sqrt(n) if sd is not None else None, "min": float(d.min()), "max": float(d.max())}
 
 
 def _stage_breakdown(results: list[dict]) -> dict:
@@ -435,6 +483,7 @@ def _f(x, d=1) -> str:
 def markdown_report(report: dict) -> str:
     trackers = report["trackers"]
     order = list(trackers)
+    jitter = bool(report.get("init_jitter"))
     cap = f" (at most {report['max_frames']} per sequence)" if report["max_frames"] else ""
     m, load = report["machine"], report["load_average_1min"]
     lines = [f"`{report['command']}` — {report['date_utc']}, {m['cpu']} ({m['logical_cpus']} logical CPUs), "
@@ -444,15 +493,26 @@ def markdown_report(report: dict) -> str:
              + f"; 1-min load average during the run: median "
              f"{load['median']:.2f}, max {load['max']:.2f}; wall {report['wall_s'] / 60:.1f} min.", "",
              f"Sequences: {len(report['sequences'])} ({report['source']}), {report['frames']} frames{cap}; "
-             f"threads: {report['threads']}; figures: medians over the stated runs.", "",
-             "| tracker | runs | AUC % | OP@0.5 % | DP@20 % | tracker FPS (min–max) | end-to-end FPS | "
-             "start-up s | peak RSS MB |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             f"threads: {report['threads']}; figures: medians over the stated runs"
+             + ("; run r starts from the first ground-truth box moved by (dx, dy) = "
+                + ", ".join(f"run {r}: {tuple(o)}" for r, o in enumerate(report["init_offsets"], 1))
+                + " px (AUC mean ± SD over these starts in its own column)" if jitter else "") + ".", "",
+             "| tracker | runs | AUC % | " + ("AUC mean ± SD | " if jitter else "") + "OP@0.5 % | DP@20 % | "
+             "tracker FPS (min–max) | end-to-end FPS | start-up s | peak RSS MB |",
+             "|---|---|---|---|---|---|---|---|---|" + ("---|" if jitter else "")]
     for t in order:
         r = trackers[t]
-        lines.append(f"| {t} | {r['runs']} | {_f(r['auc'])} | {_f(r['op50'])} | {_f(r['dp20'])} | "
+        spread = f"{_f(r['auc_mean'])} ± {_f(r['auc_sd'])} | " if jitter else ""
+        lines.append(f"| {t} | {r['runs']} | {_f(r['auc'])} | {spread}{_f(r['op50'])} | {_f(r['dp20'])} | "
                      f"{_f(r['fps'])} ({_f(r['fps_min'])}–{_f(r['fps_max'])}) | {_f(r['fps_e2e'])} | "
                      f"{_f(r['startup_s'], 2)} | {_f(r['peak_rss_mb'], 0)} |")
+    if report.get("pairs"):
+        lines += ["", "Paired AUC differences (run r of both trackers started from the same box): mean over runs, "
+                  "standard error of that mean, and the range of the per-run differences:", "",
+                  "| A − B | runs | mean Δ AUC | SE | min | max |", "|---|---|---|---|---|---|"]
+        for p in report["pairs"]:
+            lines.append(f"| {p['a']} − {p['b']} | {p['runs']} | {p['mean']:+.2f} | {_f(p['se'], 2)} | "
+                         f"{p['min']:+.1f} | {p['max']:+.1f} |")
     lines += ["", "Start-up: process start to the end of the first tracked frame (imports, model load, init, one "
               "update). Peak RSS: while tracking, the pre-decoded frames subtracted."]
     staged = [t for t in order if "stages_ms" in trackers[t]]
@@ -481,8 +541,9 @@ def markdown_report(report: dict) -> str:
                 + (f" (frames failed: {sum(v['failures'] for v in failed.values())}, recovered on "
                    f"{sum(v['recovered'] for v in failed.values())})" if failed else "")
                 + f"; first update returned the init box on {unchanged}/{len(f)}; "
-                + {None: "one run", True: "identical boxes in every run",
-                   False: "boxes differ between runs"}[trackers[t]["identical_across_runs"]])
+                + ("runs started from different boxes" if jitter else
+                   {None: "one run", True: "identical boxes in every run",
+                    False: "boxes differ between runs"}[trackers[t]["identical_across_runs"]]))
         lines.append(f"- {t}: {note}")
     lines += ["", "Per-sequence AUC % (median over runs):", "",
               "| sequence | " + " | ".join(order) + " |", "|---|" + "---|" * len(order)]
@@ -578,6 +639,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stage-profile", choices=["auto", "on", "off"], default="auto",
                    help="EDCF per-stage timers (they synchronise the GPU at every stage, which slows a CUDA "
                         "tracker): auto = on for the CPU, off for CUDA (default auto)")
+    p.add_argument("--init-jitter", type=int, default=0, metavar="PX",
+                   help="move run r's initial box by PX whole pixels in a fixed pattern (run 1 unmoved, then "
+                        "right, down, left, up, diagonals), the same for every tracker: mean AUC over starts and "
+                        "paired differences (default 0: every run from the ground-truth box)")
+    p.add_argument("--pairs", default=None, metavar="A:B[,C:D]",
+                   help="report AUC(A) - AUC(B) run by run (mean, standard error); with --init-jitter the runs "
+                        "share their starts (default: every other tracker against the first)")
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds allowed per tracker process")
     p.add_argument("--out", default=None, help="output folder (default: runs/bench/<UTC time>)")
 
@@ -627,11 +695,15 @@ def _load_sequences(args) -> tuple[list, str]:
 def run(args: argparse.Namespace) -> int:
     if args.runs < 1 or (args.variant_runs is not None and args.variant_runs < 1) or args.threads < 1:
         raise ConfigError("--runs, --variant-runs and --threads must be positive")
+    if args.init_jitter < 0:
+        raise ConfigError(f"--init-jitter must be >= 0 pixels, got {args.init_jitter}")
     specs = [parse_tracker(t) for t in args.trackers.split(",") if t.strip()]
     if not specs:
         raise ConfigError("--trackers names no tracker")
     if len({s.name for s in specs}) != len(specs):
         raise ConfigError(f"--trackers names a tracker twice: {args.trackers}")
+    names = [s.name for s in specs]
+    pairs = parse_pairs(args.pairs, names) if args.pairs else [(n, names[0]) for n in names[1:]]
     for s in specs:
         if s.kind == "opencv":
             opencv_factory(s.name)
@@ -655,7 +727,10 @@ def run(args: argparse.Namespace) -> int:
     t_all = time.perf_counter()
     for k, (r, s) in enumerate(jobs, 1):
         loads.append(os.getloadavg()[0])
-        order = seq_specs[r % len(seq_specs):] + seq_specs[:r % len(seq_specs)]
+        dx, dy = jitter_offset(r, args.init_jitter)
+        moved = [{**q, "init_box": [q["init_box"][0] + dx, q["init_box"][1] + dy, *q["init_box"][2:]]}
+                 for q in seq_specs]
+        order = moved[r % len(moved):] + moved[:r % len(moved)]
         spec = {"name": s.name, "kind": s.kind, "variant": s.variant, "preset": s.preset, "weights": args.weights,
                 "device": args.device, "threads": args.threads, "sequences": order,
                 "stage_profile": stage_profile}
@@ -698,8 +773,12 @@ def run(args: argparse.Namespace) -> int:
         "source": source, "source_short": args.split if not args.sequences else "given sequences",
         "sequences": [s.name for s in seqs], "frames": int(sum(len(s.frames) for s in seqs)),
         "max_frames": args.max_frames, "threads": args.threads, "device": args.device, "trax_startup": trax_info,
+        "init_jitter": args.init_jitter,
+        "init_offsets": [jitter_offset(r, args.init_jitter) for r in range(max(runs_of.values()))],
         "trackers": {s.name: aggregate(s.name, raw[s.name], gt) for s in specs},
     }
+    report["pairs"] = [{"a": a, "b": b, **paired_difference(report["trackers"][a], report["trackers"][b])}
+                       for a, b in pairs]
     report["trackers"] = {k: {**v, "spec": {"kind": s.kind, "variant": s.variant, "preset": s.preset}}
                           for s in specs for k, v in [(s.name, report["trackers"][s.name])]}
     table = markdown_report(report)

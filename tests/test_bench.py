@@ -279,3 +279,46 @@ def test_memory_check_catches_a_leak():
     """The same check on a tracker that keeps 64 KiB per frame (~ 60 MiB over 1,000 frames) fails it."""
     r = _memory_run(1_100, 100, leak=True)
     assert r["growth"] > 0.05
+
+
+# ------------------------------------------------------------------------------------ jittered starts, pairs
+def test_jitter_offsets_and_pairs():
+    assert [bench.jitter_offset(r, 2) for r in range(5)] == [(0, 0), (2, 0), (0, 2), (-2, 0), (0, -2)]
+    assert bench.jitter_offset(len(bench.JITTER_PATTERN), 3) == (0, 0)            # the pattern cycles
+    names = ["EDCF-reference", "EDCF-fast", "CSRT"]
+    assert bench.parse_pairs("edcf-fast:csrt,EDCF:EDCF-fast", names) == [("EDCF-fast", "CSRT"),
+                                                                        ("EDCF-reference", "EDCF-fast")]
+    with pytest.raises(ConfigError, match="not in --trackers"):
+        bench.parse_pairs("EDCF-fast:KCF", names)
+    with pytest.raises(ConfigError, match="A:B"):
+        bench.parse_pairs("EDCF-fast", names)
+    a, b = {"auc_runs": [50.0, 40.0, 60.0]}, {"auc_runs": [45.0, 41.0, 52.0, 70.0]}
+    d = bench.paired_difference(a, b)                    # only the runs both have: 5, -1, 8
+    assert d["runs"] == 3 and d["diffs"] == [5.0, -1.0, 8.0] and d["mean"] == pytest.approx(4.0)
+    assert d["sd"] == pytest.approx(np.std([5, -1, 8], ddof=1)) and d["se"] == pytest.approx(d["sd"] / np.sqrt(3))
+    assert (d["min"], d["max"]) == (-1.0, 8.0)
+
+
+def test_bench_cli_init_jitter_moves_each_runs_start_and_pairs_runs(bench_root, tmp_path):
+    out = tmp_path / "jit"
+    rc = main(["bench", "--root", str(bench_root), "--trackers", "EDCF-fast,CACFNet-fast", "--runs", "3",
+               "--threads", "1", "--startup-runs", "0", "--init-jitter", "2", "--pairs", "CACFNet-fast:EDCF-fast",
+               "--out", str(out)])
+    assert rc == 0
+    report = json.loads((out / "results.json").read_text())
+    assert report["init_jitter"] == 2 and report["init_offsets"] == [[0, 0], [2, 0], [0, 2]]
+    gt0 = np.array([float(v) for v in (bench_root / "Alpha" / "groundtruth_rect.txt").read_text().split()[0]
+                    .split(",")])
+    for run, (dx, dy) in enumerate(report["init_offsets"], 1):
+        first = (out / "boxes" / f"run{run}" / "EDCF-fast" / "Alpha.txt").read_text().splitlines()[0]
+        assert np.allclose([float(v) for v in first.split(",")], gt0 + [dx, dy, 0, 0])   # 1-based both
+    t = report["trackers"]
+    for name in t:
+        assert t[name]["auc_mean"] == pytest.approx(np.mean(t[name]["auc_runs"]))
+        assert t[name]["auc_sd"] == pytest.approx(np.std(t[name]["auc_runs"], ddof=1))
+    (pair,) = report["pairs"]
+    assert (pair["a"], pair["b"], pair["runs"]) == ("CACFNet-fast", "EDCF-fast", 3)
+    assert pair["diffs"] == pytest.approx(np.subtract(t["CACFNet-fast"]["auc_runs"], t["EDCF-fast"]["auc_runs"]))
+    table = (out / "table.md").read_text()
+    assert "AUC mean ± SD" in table and "| CACFNet-fast − EDCF-fast | 3 |" in table and "run 2: (2, 0)" in table
+    assert main(["bench", "--root", str(bench_root), "--trackers", "EDCF-fast", "--init-jitter", "-1"]) == 2
