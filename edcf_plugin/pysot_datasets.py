@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -303,8 +304,12 @@ def format_reset_line(entry) -> str:
 
 
 def write_lines(path: Path, lines: Sequence[str]) -> None:
+    """Write ``lines`` to ``path`` whole or not at all (a temporary file renamed over it): an interrupted run
+    leaves no half-written result file for ``--resume`` or an evaluator to take as finished."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(line + "\n" for line in lines))
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_text("".join(line + "\n" for line in lines))
+    os.replace(tmp, path)
 
 
 def read_trajectory(path: str | Path) -> list[list[float]]:

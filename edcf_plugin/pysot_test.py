@@ -227,11 +227,14 @@ def _run_one(tracker, video: Video, protocol: str, results_dir: Path, name: str,
 def run_dataset(dataset: Dataset, results_dir: str | Path, name: str, protocol: str | None = None,
                 tracker_factory: Callable[[], object] | None = None, spec: TrackerSpec | None = None,
                 workers: int = 1, video: str | None = None, vis: bool = False,
-                log: Callable[[str], None] | None = print) -> list[dict]:
+                log: Callable[[str], None] | None = print, done: dict[str, dict] | None = None,
+                on_result: Callable[[dict], None] | None = None) -> list[dict]:
     """Track every video (or only ``video``) and write results under ``<results_dir>/<dataset>/<name>``.
 
     The tracker comes from ``tracker_factory()`` (one per process; ``workers`` must be 1) or from ``spec``
-    (picklable, built once per worker process). Returns per-video summaries in dataset order.
+    (picklable, built once per worker process). Videos named in ``done`` (video -> its earlier summary:
+    ``--resume``) are not tracked again. ``on_result(summary)`` runs after every video tracked (the caller
+    records progress). Returns per-video summaries in dataset order.
     """
     protocol = protocol or dataset.protocol
     if protocol not in PROTOCOLS:
@@ -244,29 +247,35 @@ def run_dataset(dataset: Dataset, results_dir: str | Path, name: str, protocol: 
     if tracker_factory is None and spec is None:
         raise ValueError("give tracker_factory or spec")
     ensure_output_dir(out_dir / name)        # fail before any tracking if results cannot be written there
-    summaries: dict[str, dict] = {}
+    summaries: dict[str, dict] = {v.name: done[v.name] for v in videos if done and v.name in done}
+    if summaries and log:
+        log(f"resuming: {len(summaries)} of {len(videos)} videos already tracked, skipped")
+    videos_left = [v for v in videos if v.name not in summaries]
 
     def report(i: int, s: dict) -> None:
         summaries[s["video"]] = s
+        if on_result is not None:
+            on_result(s)
         if log:
             line = "({:3d}) Video: {:12s} Time: {:5.1f}s Speed: {:5.1f}fps".format(
                 i + 1, s["video"], s["seconds"], s["fps"])
             log(line + (" Lost: {:d}".format(s["lost"]) if protocol == "reset" else ""))
 
-    if workers == 1 or len(videos) == 1:
+    index = {v.name: i for i, v in enumerate(videos)}
+    if videos_left and (workers == 1 or len(videos_left) == 1):
         tracker = tracker_factory() if tracker_factory is not None else spec.build()
-        for i, v in enumerate(videos):
-            report(i, _run_one(tracker, v, protocol, out_dir, name, layout, vis))
-    else:
+        for v in videos_left:
+            report(index[v.name], _run_one(tracker, v, protocol, out_dir, name, layout, vis))
+    elif videos_left:
         if tracker_factory is not None:
             raise ValueError("parallel workers build their trackers from a TrackerSpec")
         if vis:
             raise ConfigError("--vis shows frames from one process; use --workers 1")
         ctx = get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(workers, len(videos)), mp_context=ctx,
+        with ProcessPoolExecutor(max_workers=min(workers, len(videos_left)), mp_context=ctx,
                                  initializer=_worker_init, initargs=(spec,)) as pool:
-            futures = {pool.submit(_worker_job, v, protocol, str(out_dir), name, layout): i
-                       for i, v in enumerate(videos)}
+            futures = {pool.submit(_worker_job, v, protocol, str(out_dir), name, layout): index[v.name]
+                       for v in videos_left}
             for fut in as_completed(futures):
                 report(futures[fut], fut.result())
     ordered = [summaries[v.name] for v in videos]
@@ -293,6 +302,35 @@ def _run_info(args, spec: TrackerSpec, dataset: Dataset, protocol: str, summarie
         "machine": platform.platform(), "processor": platform.processor() or platform.machine(),
         "torch": torch.__version__, "device": spec.device, "threads": spec.threads, "workers": args.workers,
     }
+
+
+def _finished_videos(dataset: Dataset, out_dir: Path, name: str, layout: str, info: dict | None,
+                     info_path: Path) -> dict[str, dict]:
+    """``--resume``: the videos an earlier run finished, video -> its summary. A video counts when every
+    result file it needs exists (they are written whole or not at all) and, except for GOT-10k (no
+    run_info.json), when the earlier run_info.json lists it and was made with the same weights, config,
+    protocol and dataset: results of another tracker set-up are tracked again, not mixed in."""
+    if layout == "got10k":
+        recorded = None
+    else:
+        old = _merge_videos(info_path, {**info, "videos": []})
+        recorded = {v["video"]: v for v in old}
+    done = {}
+    for v in dataset.videos:
+        files = result_files(out_dir, name, v.name, layout)
+        if not all(f.is_file() for f in files.values()):
+            continue
+        if recorded is None:
+            try:
+                times = [float(t) for t in files["time"].read_text().split()]
+            except (OSError, ValueError):
+                continue
+            seconds = sum(times)
+            done[v.name] = {"video": v.name, "frames": len(times), "seconds": seconds,
+                            "fps": len(times) / seconds if seconds > 0 else 0.0, "lost": 0}
+        elif v.name in recorded:
+            done[v.name] = recorded[v.name]
+    return done
 
 
 def _merge_videos(path: Path, info: dict) -> list[dict]:
@@ -331,6 +369,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="override the protocol chosen from the dataset name")
     parser.add_argument("--split", default=None,
                         help="with sequence folders: only the sequences of this index.json split")
+    parser.add_argument("--resume", action="store_true",
+                        help="skip the videos an interrupted run of the same tracker set-up already finished "
+                             "(recorded in run_info.json, which is rewritten after every video)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -359,15 +400,27 @@ def run(args: argparse.Namespace) -> int:
     name = args.name or variant
     results_dir = Path(args.results_dir).expanduser().resolve()
     parallel = args.workers > 1 and not args.video and len(dataset) > 1
-    summaries = run_dataset(dataset, results_dir, name, protocol,
-                            tracker_factory=None if parallel else (lambda: tracker), spec=spec,
-                            workers=args.workers if parallel else 1, video=args.video or None, vis=args.vis)
-    if result_layout(dataset.name, protocol) != "got10k":
-        info = _run_info(args, spec, dataset, protocol, summaries, tracker)
-        path = results_dir / dataset.name / name / "run_info.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        info["videos"] = _merge_videos(path, info)
-        path.write_text(json.dumps(info, indent=1))
+    layout = result_layout(dataset.name, protocol)
+    path = results_dir / dataset.name / name / "run_info.json"
+    info = _run_info(args, spec, dataset, protocol, [], tracker) if layout != "got10k" else None
+    done = _finished_videos(dataset, results_dir / dataset.name, name, layout, info, path) if args.resume else {}
+    finished: list[dict] = []
+
+    def record(summary: dict) -> None:
+        """run_info.json after every video: an interrupted run keeps the provenance of what it finished."""
+        finished.append(summary)
+        if info is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            info.update(videos=finished, date=datetime.datetime.now().isoformat(timespec="seconds"))
+            info["videos"] = _merge_videos(path, info)
+            tmp = path.with_name(path.name + ".part")
+            tmp.write_text(json.dumps(info, indent=1))
+            os.replace(tmp, path)
+
+    run_dataset(dataset, results_dir, name, protocol,
+                tracker_factory=None if parallel else (lambda: tracker), spec=spec,
+                workers=args.workers if parallel else 1, video=args.video or None, vis=args.vis,
+                done=done, on_result=record)
     print(f"results: {results_dir / dataset.name / name}")
     return 0
 

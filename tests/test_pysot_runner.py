@@ -113,6 +113,56 @@ def test_ope_cli_writes_pysot_layout(tmp_path, capsys):
     assert [v["video"] for v in info["videos"]] == ["dummyA", "dummyB"]
 
 
+def test_interrupted_run_keeps_run_info_and_resume_tracks_only_the_rest(tmp_path, capsys, monkeypatch):
+    from edcf_plugin import pysot_test
+    root = tmp_path / "OTB100"
+    make_pysot_dataset(root, "OTB100", n_frames=6)
+    results = tmp_path / "results"
+    out = results / "OTB100" / "EDCF"
+    args = ["--tracker", "EDCF", "--dataset", "OTB100", "--dataset_root", str(root), "--results_dir", str(results),
+            "--config", str(FAST)]
+    real_ope = pysot_test.run_ope
+
+    def stop_at_b(tracker, video, vis=False):
+        if video.name == "dummyB":
+            raise KeyboardInterrupt
+        return real_ope(tracker, video, vis)
+    monkeypatch.setattr(pysot_test, "run_ope", stop_at_b)
+    assert main(args) == 130                                  # Ctrl-C during the second video
+    assert files_under(out) == {"dummyA.txt", "run_info.json"}  # no half-written file, provenance kept
+    info = json.loads((out / "run_info.json").read_text())
+    assert [v["video"] for v in info["videos"]] == ["dummyA"] and info["config"]["scale_num"] == 1
+    stamp = (out / "dummyA.txt").stat().st_mtime_ns
+    monkeypatch.setattr(pysot_test, "run_ope", real_ope)
+    capsys.readouterr()
+    assert main(args + ["--resume"]) == 0
+    log = capsys.readouterr().out
+    assert "resuming: 1 of 2 videos already tracked" in log and "Video: dummyB" in log and "Video: dummyA" not in log
+    assert (out / "dummyA.txt").stat().st_mtime_ns == stamp     # not tracked again
+    assert files_under(out) == {"dummyA.txt", "dummyB.txt", "run_info.json"}
+    assert [v["video"] for v in json.loads((out / "run_info.json").read_text())["videos"]] == ["dummyA", "dummyB"]
+    # Another set-up (the default config) does not take those results as its own: both tracked again.
+    assert main(args[:-2] + ["--resume"]) == 0
+    log = capsys.readouterr().out
+    assert "resuming" not in log and "Video: dummyA" in log and "Video: dummyB" in log
+    assert (out / "dummyA.txt").stat().st_mtime_ns != stamp
+
+
+def test_got10k_resume_skips_videos_whose_files_exist(tmp_path, capsys):
+    root = tmp_path / "GOT-10k"
+    make_pysot_dataset(root, "GOT-10k", n_frames=5)
+    args = ["--tracker", "EDCF", "--dataset", "GOT-10k", "--dataset_root", str(root), "--results_dir",
+            str(tmp_path / "results"), "--config", str(FAST)]
+    assert main(args) == 0
+    out = tmp_path / "results" / "GOT-10k" / "EDCF"
+    (out / "dummyB" / "dummyB_time.txt").unlink()               # as if dummyB had not finished
+    capsys.readouterr()
+    assert main(args + ["--resume"]) == 0
+    log = capsys.readouterr().out
+    assert "resuming: 1 of 2" in log and "Video: dummyB" in log and "Video: dummyA" not in log
+    assert files_under(out) == {f"{v}/{v}{s}" for v in ("dummyA", "dummyB") for s in ("_001.txt", "_time.txt")}
+
+
 class Scripted:
     """A pysot-interface tracker that reports scripted boxes and records init calls. With ``video`` it
     recognises the frame index from the image, so the script and the records are per frame."""

@@ -1,12 +1,9 @@
 """Training datasets: readers on tiny fake trees, splits, bad input, the index cache, synthetic data, pairs."""
-import json
-
 import cv2
 import numpy as np
 import pytest
 
 from edcf_plugin.errors import ConfigError, InputError
-from edcf_plugin.training import datasets as D
 from edcf_plugin.training.datasets import (GOT10k, ImageNetVID, LaSOT, OTBFolders, Track, TrackDataset,
                                            parse_boxes_tolerant, parse_data_spec)
 from edcf_plugin.training.processing import PairProcessing
