@@ -303,13 +303,17 @@ def format_reset_line(entry) -> str:
     return ",".join("%.4f" % float(v) for v in entry)
 
 
-def write_lines(path: Path, lines: Sequence[str]) -> None:
-    """Write ``lines`` to ``path`` whole or not at all (a temporary file renamed over it): an interrupted run
-    leaves no half-written result file for ``--resume`` or an evaluator to take as finished."""
+def write_text_whole(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all (a temporary file renamed over it): an interrupted run
+    leaves no half-written file for ``--resume`` or an evaluator to take as finished."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
-    tmp.write_text("".join(line + "\n" for line in lines))
+    tmp.write_text(text)
     os.replace(tmp, path)
+
+
+def write_lines(path: Path, lines: Sequence[str]) -> None:
+    write_text_whole(path, "".join(line + "\n" for line in lines))
 
 
 def read_trajectory(path: str | Path) -> list[list[float]]:

@@ -37,7 +37,8 @@ from .errors import ConfigError, EDCFError, InputError, one_line_warnings
 from .metrics import VOT_SKIP, region_overlap
 from .pysot import EDCFPysotTracker, pysot_init_box, rect_to_vot_polygon
 from .pysot_datasets import (PROTOCOLS, Dataset, Video, default_protocol, format_ope_line, format_reset_line,
-                             is_valid_box, load_dataset, result_files, result_layout, write_lines)
+                             is_valid_box, load_dataset, result_files, result_layout, write_lines,
+                             write_text_whole)
 from .sequences import ensure_output_dir, read_image
 
 
@@ -284,8 +285,7 @@ def run_dataset(dataset: Dataset, results_dir: str | Path, name: str, protocol: 
     return ordered
 
 
-def _run_info(args, spec: TrackerSpec, dataset: Dataset, protocol: str, summaries: list[dict],
-              tracker) -> dict:
+def _run_info(args, spec: TrackerSpec, dataset: Dataset, protocol: str, tracker) -> dict:
     from .checkpoint import file_sha256, git_revision
     ckpt = getattr(getattr(tracker, "tracker", None), "checkpoint", {}) or {}
     weights = ckpt.get("path")
@@ -297,7 +297,7 @@ def _run_info(args, spec: TrackerSpec, dataset: Dataset, protocol: str, summarie
         "weights_sha256": file_sha256(weights) if weights and Path(weights).is_file() else None,
         "config": cfg.to_dict() if cfg is not None else None, "config_file": spec.config,
         "dataset": dataset.name, "dataset_source": str(dataset.source), "protocol": protocol,
-        "videos": summaries, "command": sys.argv, "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "videos": [], "command": sys.argv, "date": datetime.datetime.now().isoformat(timespec="seconds"),
         "git_revision": git_revision(Path(__file__).resolve().parent),
         "machine": platform.platform(), "processor": platform.processor() or platform.machine(),
         "torch": torch.__version__, "device": spec.device, "threads": spec.threads, "workers": args.workers,
@@ -402,7 +402,7 @@ def run(args: argparse.Namespace) -> int:
     parallel = args.workers > 1 and not args.video and len(dataset) > 1
     layout = result_layout(dataset.name, protocol)
     path = results_dir / dataset.name / name / "run_info.json"
-    info = _run_info(args, spec, dataset, protocol, [], tracker) if layout != "got10k" else None
+    info = _run_info(args, spec, dataset, protocol, tracker) if layout != "got10k" else None
     done = _finished_videos(dataset, results_dir / dataset.name, name, layout, info, path) if args.resume else {}
     finished: list[dict] = []
 
@@ -410,12 +410,9 @@ def run(args: argparse.Namespace) -> int:
         """run_info.json after every video: an interrupted run keeps the provenance of what it finished."""
         finished.append(summary)
         if info is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
             info.update(videos=finished, date=datetime.datetime.now().isoformat(timespec="seconds"))
             info["videos"] = _merge_videos(path, info)
-            tmp = path.with_name(path.name + ".part")
-            tmp.write_text(json.dumps(info, indent=1))
-            os.replace(tmp, path)
+            write_text_whole(path, json.dumps(info, indent=1))
 
     run_dataset(dataset, results_dir, name, protocol,
                 tracker_factory=None if parallel else (lambda: tracker), spec=spec,
