@@ -93,6 +93,11 @@ class TrackerConfig:
     cf_solve_precision: str = "double"  # tracking CF solve (Eq. 7 per frequency) in "double" (complex128) or
     #                                  "single" (complex64: ~1 ms of ~4.5 ms saved per solve on 2 CPU threads;
     #                                  filters within ~1e-3 relative; singular frequencies re-solved in double)
+    cf_band: float = 0.0             # tracking CF solve only at the frequencies where the target's spectrum |y^|
+    #                                  exceeds this fraction of its peak, the filter zero elsewhere (cf.band_indices:
+    #                                  the exact filter is below cf_band max|y^| / (2 sqrt(lambda_1)) there); 0 = all.
+    #                                  The CPU presets use 1e-4 (15-17 % of the 128 x 128 grid's frequencies at
+    #                                  the tracker's sigma of ~3 cells); the cuda_graphs solve ignores it
     # --- robustness ---
     min_target_size: float = 4.0     # smallest allowed box side (pixels)
     max_scale_change: float = 5.0    # box side stays within [1/x, x] times its initial side
@@ -158,6 +163,8 @@ class TrackerConfig:
             raise ConfigError(f"side_crop_interval must be >= 1, got {self.side_crop_interval}")
         if self.cf_update_interval < 1:
             raise ConfigError(f"cf_update_interval must be >= 1, got {self.cf_update_interval}")
+        if not 0.0 <= self.cf_band < 1.0:
+            raise ConfigError(f"cf_band must lie in [0, 1), got {self.cf_band}")
         if not 0.0 <= self.cf_weight <= 1.0:
             raise ConfigError(f"cf_weight must lie in [0, 1], got {self.cf_weight}")
 
@@ -210,18 +217,21 @@ PRESETS: dict[str, dict[str, Any]] = {
     "reference": {},                                    # fp32 eager, the accuracy reference
     # one enlarged crop through conv1 and the fine branch (CF at the centre scale, CF update, semantic branch once);
     # the other CF scales from their own crops (conv1 and the fine branch only) every 3rd frame, resampled from the
-    # enlarged crop's features in between; bf16 features, single-precision CF solve; >= 40 FPS on 2 CPU threads
+    # enlarged crop's features in between; bf16 features, single-precision CF solve on the frequencies where the
+    # target's spectrum exceeds 1e-4 of its peak (cf_band: boxes identical to the full solve on the train split, the
+    # CF update ~1 ms cheaper; BENCHMARKS.md 1a, session 10); >= 40 FPS on 2 CPU threads
     "realtime": {"half_precision": True, "cf_half_precision": True, "single_pass": True,
-                 "single_pass_cf_scales": "crops", "side_crop_interval": 3, "cf_solve_precision": "single"},
+                 "single_pass_cf_scales": "crops", "side_crop_interval": 3, "cf_solve_precision": "single",
+                 "cf_band": 1e-4},
     # realtime with the other scales' crops on every frame: closer to the reference, ~35 FPS on 2 CPU threads
     "balanced": {"half_precision": True, "cf_half_precision": True, "single_pass": True,
-                 "single_pass_cf_scales": "crops", "cf_solve_precision": "single"},
+                 "single_pass_cf_scales": "crops", "cf_solve_precision": "single", "cf_band": 1e-4},
     # realtime, re-solving the CF every 2nd frame with a smaller move margin (more re-crops on fast motion), the
     # other scales' crops on those frames only (resampled scales in between); chosen on the train split over
     # every 3rd frame (BENCHMARKS.md 1a, session 6)
     "fast": {"half_precision": True, "cf_half_precision": True, "single_pass": True, "cf_update_interval": 2,
              "single_pass_margin": 4, "single_pass_cf_scales": "crops", "side_crop_interval": 2,
-             "cf_solve_precision": "single"},
+             "cf_solve_precision": "single", "cf_band": 1e-4},
     # GPU: realtime's single pass with fp16 semantic branch, fp32 CF features, crops made on the device
     "gpu": {"half_precision": True, "single_pass": True, "crop_backend": "torch"},
 }

@@ -338,28 +338,38 @@ class EDCFTracker:
         ``h_cells`` fine cells."""
         return self._solve_windows(cf_windows(fine_big, pad, offsets, shift), w_cells, h_cells)
 
-    def _target(self, hf: int, wf: int, w_cells: float, h_cells: float, spectrum: bool = False) -> torch.Tensor:
+    def _target(self, hf: int, wf: int, w_cells: float, h_cells: float, spectrum: bool = False,
+                band: bool = False) -> torch.Tensor | None:
         """Gaussian target (Eq. 8's y) on the hf x wf CF grid: sigma proportional to the target size in cells
-        (with ``spectrum``: its ``rfft2``, cached alike)."""
+        (with ``spectrum``: its ``rfft2``; with ``band``: ``cf.band_indices`` of that for ``cf_band``, None when
+        every frequency is solved), cached alike."""
         sigma = max(0.5, self.config.cf_sigma * math.sqrt(w_cells * h_cells))
-        key = ("yf" if spectrum else "y", hf, wf, round(sigma, 3))
+        kind = "band" if band else "yf" if spectrum else "y"
+        key = (kind, hf, wf, round(sigma, 3))
         if key not in self._cache:
-            y = cf.gaussian_target(hf, wf, sigma, device=self.device)
-            self._cache[key] = torch.fft.rfft2(y) if spectrum else y
+            if band:
+                yf = self._target(hf, wf, w_cells, h_cells, spectrum=True)
+                self._cache[key] = cf.band_indices(yf, self.config.cf_band)
+            else:
+                y = cf.gaussian_target(hf, wf, sigma, device=self.device)
+                self._cache[key] = torch.fft.rfft2(y) if spectrum else y
         return self._cache[key]
 
     def _solve_prepared(self, windows: torch.Tensor, y: torch.Tensor, fallback: bool = True,
-                        method: str | None = None, yf: torch.Tensor | None = None) -> torch.Tensor:
+                        method: str | None = None, yf: torch.Tensor | None = None,
+                        band: torch.Tensor | None = None) -> torch.Tensor:
         """Eq. 6-7 for (1 + k) x C x h x w windows (target first) and the target ``y`` on the FFT grid (``yf``:
-        its spectrum, when cached). The elimination solve (the CPU's, and CUDA graphs') takes all windows
-        through one FFT (``cf.cf_solve_stacked``); the batched solve goes through ``cf.cf_solve``."""
+        its spectrum, when cached; ``band``: the frequencies to solve, ``cf.band_indices``, None: all). The
+        elimination solve (the CPU's, and CUDA graphs') takes all windows through one FFT
+        (``cf.cf_solve_stacked``); the batched solve goes through ``cf.cf_solve`` (every frequency)."""
         c = self.config
         fine, s = self._cf_window(windows)
         lam1 = cf.relative_ridge(fine[:1], c.cf_lambda1, c.cf_lambda1_rel)
         method = method or cf.default_method(fine.device)
         if method == "elimination":
-            return cf.cf_solve_stacked(fine, torch.fft.rfft2(y) if yf is None else yf, lam1, c.cf_lambda2,
-                                       fallback=fallback, precision=c.cf_solve_precision, s=s)
+            yf = torch.fft.rfft2(y) if yf is None else yf
+            return cf.cf_solve_stacked(fine, yf, lam1, c.cf_lambda2, fallback=fallback,
+                                       precision=c.cf_solve_precision, s=s, band=band)
         ph, pw = s[0] - fine.shape[-2], s[1] - fine.shape[-1]
         fine = F.pad(fine, (0, pw, 0, ph)) if ph or pw else fine
         ctx = fine[1:].unsqueeze(0) if fine.shape[0] > 1 else None
@@ -370,7 +380,8 @@ class EDCFTracker:
         """Eq. 6-7 for (1 + k) x C x n x n fine-feature windows: the target's, then the k context ones."""
         hf, wf = cf.fft_size(windows.shape[-2]), cf.fft_size(windows.shape[-1])
         return self._solve_prepared(windows, self._target(hf, wf, w_cells, h_cells),
-                                    yf=self._target(hf, wf, w_cells, h_cells, spectrum=True))
+                                    yf=self._target(hf, wf, w_cells, h_cells, spectrum=True),
+                                    band=self._target(hf, wf, w_cells, h_cells, band=True))
 
     def _learn_cf(self, image: np.ndarray, cx: float, cy: float, w: float, h: float, side: float,
                   with_semantic: bool = False):

@@ -290,3 +290,40 @@ def test_stacked_tracking_solve_matches_the_brute_force_oracle(precision, k, pad
     tol = 1e-3 if precision == "single" else 1e-8
     np.testing.assert_allclose(w_ours, w_ref, atol=tol * np.abs(w_ref).max(), rtol=0)
     torch.testing.assert_close(ours, general, atol=tol * float(general.abs().max()), rtol=0)
+
+
+@pytest.mark.parametrize("precision", ["single", "double"])
+def test_band_limited_solve_is_the_full_solve_in_band_and_bounded_outside(precision):
+    """cf_solve_stacked with ``band`` (the presets' cf_band): at the frequencies it keeps, the filter equals the
+    brute-force oracle's; at the ones it drops it is zero, and the oracle's filter there is no larger than the
+    bound band_indices documents (band max|y^| / (2 sqrt(lambda_1)), channel vector norm per frequency)."""
+    from edcf_plugin.cf import band_indices
+
+    rng = np.random.default_rng(11)
+    c, k, h, w = 2, 4, 14, 12
+    patches = rng.normal(size=(1 + k, c, h, w))
+    y = gaussian_target(h, w, 1.3, dtype=torch.float64)
+    lam1, lam2, band = 1e-2, 0.1, 1e-3
+    w_ref = brute_force_cf(patches[0], patches[1:], y.numpy(), lam1, lam2)
+    ref_hat = np.fft.rfft2(w_ref)                                 # C x H x Wr, the oracle's spectrum
+    dtype = torch.float32 if precision == "single" else torch.float64
+    yf = torch.fft.rfft2(y.to(dtype))
+    idx = band_indices(yf, band)
+    assert idx is not None and 0 < idx.numel() < yf.numel()       # this target drops some frequencies
+    assert band_indices(yf, 0.0) is None
+    with torch.no_grad():
+        ours = cf_solve_stacked(torch.from_numpy(patches).to(dtype), yf, lam1, lam2, precision=precision,
+                                band=band)[0].numpy().reshape(c, -1)
+        by_index = cf_solve_stacked(torch.from_numpy(patches).to(dtype), yf, lam1, lam2, precision=precision,
+                                    band=idx)[0].numpy().reshape(c, -1)
+    np.testing.assert_array_equal(ours, by_index)
+    keep = np.zeros(yf.numel(), bool)
+    keep[idx.numpy()] = True
+    ref = ref_hat.reshape(c, -1)
+    tol = (1e-3 if precision == "single" else 1e-8) * np.abs(ref).max()
+    np.testing.assert_allclose(ours[:, keep], ref[:, keep], atol=tol, rtol=0)
+    assert (ours[:, ~keep] == 0).all()
+    bound = band * float(yf.abs().max()) / (2 * np.sqrt(lam1))
+    dropped = np.linalg.norm(ref[:, ~keep], axis=0)
+    assert dropped.max() <= bound * (1 + 1e-9)
+    assert dropped.max() > 0                                       # the bound is checked on non-zero filters

@@ -36,6 +36,8 @@ def test_config_rejects_unknown_keys_with_valid_list(tmp_path):
     ({"cf_lambda2": -0.1}, "'cf_lambda2' must be >= 0"),
     ({"window_influence": 1.5}, "'window_influence' must lie in"),
     ({"max_scale_change": 0.5}, "max_scale_change must be >= 1"),
+    ({"cf_band": 1.0}, r"cf_band must lie in \[0, 1\)"),
+    ({"cf_band": -1e-4}, r"cf_band must lie in \[0, 1\)"),
 ])
 def test_config_rejects_values_that_cannot_track(change, message):
     with pytest.raises(ConfigError, match=message):

@@ -292,8 +292,10 @@ def test_cuda_graph_functions_track_exactly_like_the_eager_path(name, moving_seq
     frames, gt = moving_sequence
     out = {}
     for emulate in (False, True):
-        # graphs cover the resampled CF scales only (the fast preset's side crops run eagerly)
-        t = build_tracker("EDCF", overrides={**preset(name), "crop_backend": "torch", "single_pass_cf_scales": "resample"})
+        # graphs cover the resampled CF scales only (the fast preset's side crops run eagerly) and solve every
+        # frequency (cf_band is for the eager CPU solve)
+        t = build_tracker("EDCF", overrides={**preset(name), "crop_backend": "torch",
+                                             "single_pass_cf_scales": "resample", "cf_band": 0.0})
         assert t.graph_status == "off"                       # CPU: never captured
         t._graph_emulate = emulate
         t.init(frames[0], gt[0])
@@ -374,3 +376,19 @@ def test_frames_without_cf_update_use_a_smaller_crop_with_the_same_responses(mov
     trk._sp_geometry = geometry
     trk._frame = 1
     assert trk._responses_single_pass(frames[1], cx, cy, x_side, w, h)[2][1] == pad_big
+
+
+@pytest.mark.parametrize("name", ["realtime", "fast"])
+def test_band_limited_cf_solve_tracks_like_the_full_solve(name, moving_sequence):
+    """The presets' cf_band leaves out only frequencies where the target spectrum is negligible: the boxes are
+    those of the full-band solve to a thousandth of a pixel, and the solve really is band-limited."""
+    from edcf_plugin.config import preset
+
+    frames, gt = moving_sequence
+    ov = {**preset(name), "cf_band": 1e-4}
+    full = run(build_tracker("EDCF", overrides={**ov, "cf_band": 0.0}), frames[:25], gt[0])
+    trk = build_tracker("EDCF", overrides=ov)
+    band = run(trk, frames[:25], gt[0])
+    np.testing.assert_allclose(band, full, atol=1e-3, rtol=0)
+    kept = [v for key, v in trk._cache.items() if key[0] == "band"]
+    assert kept and all(v is not None for v in kept)
