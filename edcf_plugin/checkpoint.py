@@ -118,7 +118,7 @@ def build_network(ckpt: dict[str, Any], device: str | torch.device = "cpu") -> E
     """Rebuild the network of a loaded checkpoint, in eval mode, on ``device`` (float32)."""
     try:
         net = EDCFNet(NetConfig(**ckpt["net_config"]))
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise WeightsError(f"{ckpt.get('path')}: unknown network configuration: {exc}") from None
     state = {k: v.float() if v.is_floating_point() else v for k, v in ckpt["state_dict"].items()}
     own = net.state_dict()

@@ -28,15 +28,34 @@ import torch.nn.functional as F
 PIXEL_MEAN = (104.0, 117.0, 123.0)
 PIXEL_STD = (57.0, 57.0, 58.0)
 
+#: conv1-conv4 widths at ``NetConfig.width == 1`` for each trunk layout.
+TRUNK_WIDTHS = {"siamfc": (96, 256, 384, 384), "alexnet": (64, 192, 384, 256)}
+
 
 @dataclass
 class NetConfig:
     """Architecture hyper-parameters stored in every checkpoint."""
 
-    width: float = 1.0          # channel multiplier of the encoder (1.0 = SiamFC AlexNet: 96-256-384-384-256)
+    width: float = 1.0          # channel multiplier of the encoder's conv1-conv4 widths (TRUNK_WIDTHS[trunk])
     embed_channels: int = 256   # channels of the semantic embedding (conv5 output)
     fine_channels: int = 8      # channels of the fine-grained CF features (paper: 8)
     decoder_width: float = 0.5  # channel multiplier of the decoder relative to the encoder's mirror
+    trunk: str = "siamfc"       # "siamfc": SiamFC AlexNet (96-256-384-384, conv2/4/5 in 2 groups);
+    #                             "alexnet": torchvision AlexNet's widths (64-192-384-256, no groups), the layout an
+    #                             ImageNet initialisation loads into (edcf_plugin.training.imagenet_init)
+
+    def __post_init__(self):
+        if self.trunk not in TRUNK_WIDTHS:
+            raise ValueError(f"trunk must be one of {', '.join(TRUNK_WIDTHS)}, got {self.trunk!r}")
+
+    def channels(self) -> list[int]:
+        """conv1-conv4 output channels (conv5 gives ``embed_channels``)."""
+        return [max(8, 8 * int(round(v * self.width / 8))) for v in TRUNK_WIDTHS[self.trunk]]
+
+    @property
+    def groups(self) -> int:
+        """Groups of conv2, conv4 and conv5 (SiamFC keeps AlexNet's two-GPU split; torchvision's has none)."""
+        return 2 if self.trunk == "siamfc" else 1
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -78,15 +97,15 @@ class EDCFNet(nn.Module):
         self.config = config or NetConfig()
         self.normalize_inputs = True   # False once the normalisation is folded into conv1 (tracker.fold_batchnorm)
         c = self.config
-        ch = [max(8, 8 * int(round(v * c.width / 8))) for v in (96, 256, 384, 384)]
-        # Encoder phi (SiamFC AlexNet). conv1 is shared with the fine branch.
+        ch, g = c.channels(), c.groups
+        # Encoder phi (AlexNet, total stride 8, no padding). conv1 is shared with the fine branch.
         self.conv1 = _conv_bn_relu(3, ch[0], 11, stride=2)
         self.pool1 = nn.MaxPool2d(3, stride=2)
-        self.conv2 = _conv_bn_relu(ch[0], ch[1], 5, groups=2)
+        self.conv2 = _conv_bn_relu(ch[0], ch[1], 5, groups=g)
         self.pool2 = nn.MaxPool2d(3, stride=2)
         self.conv3 = _conv_bn_relu(ch[1], ch[2], 3)
-        self.conv4 = _conv_bn_relu(ch[2], ch[3], 3, groups=2)
-        self.conv5 = nn.Conv2d(ch[3], c.embed_channels, 3, groups=2)
+        self.conv4 = _conv_bn_relu(ch[2], ch[3], 3, groups=g)
+        self.conv5 = nn.Conv2d(ch[3], c.embed_channels, 3, groups=g)
         # Fine-grained branch varphi: conv1 (no pooling) -> thin 3x3 conv (padding keeps the resolution).
         self.fine_head = nn.Conv2d(ch[0], c.fine_channels, 3, padding=1)
         # Cross-correlation adjustment (Eq. 3 output scale).

@@ -175,8 +175,32 @@ def load_groundtruth(path: Path, one_based: bool = True) -> np.ndarray:
     return from_one_based(boxes) if one_based else boxes
 
 
+def index_entry(folder: str | Path) -> dict:
+    """What the dataset says of a sequence folder: its ``meta.json`` (when it has one) updated by its entry in the
+    parent's ``index.json``; empty when neither exists or they cannot be read."""
+    folder = Path(folder)
+    entry: dict = {}
+    for path, pick in ((folder / "meta.json", None), (folder.parent / "index.json", folder.name)):
+        if not path.is_file():
+            continue
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            continue
+        if pick is None and isinstance(data, dict):
+            entry.update({k: data[k] for k in ("kind", "frame_step") if k in data})
+        elif pick is not None and isinstance(data, list):
+            entry.update(next((e for e in data if isinstance(e, dict) and e.get("name") == pick), {}))
+    return entry
+
+
+def is_crops_sequence(folder: str | Path) -> bool:
+    """Whether a folder holds target-centred training crops (``kind: crops``), not a video to track."""
+    return index_entry(folder).get("kind") == "crops"
+
+
 def load_sequence(source: str | Path) -> Sequence:
-    """Open an OTB-style folder, a plain folder of frames, or a video file."""
+    """Open an OTB-style folder, a plain folder of frames, or a video file (never a ``kind: crops`` folder)."""
     source = Path(source)
     if source.is_file() and source.suffix.lower() in VIDEO_EXTENSIONS:
         seq = Sequence(name=source.stem, video=source)
@@ -186,6 +210,9 @@ def load_sequence(source: str | Path) -> Sequence:
         raise InputError(f"sequence not found: {source}")
     if not source.is_dir():
         raise InputError(f"not a sequence folder or a video file ({', '.join(VIDEO_EXTENSIONS)}): {source}")
+    if is_crops_sequence(source):
+        raise InputError(f"{source} holds target-centred training crops (kind: crops), one window and scale per "
+                         f"image: it is training data for pairs, not a video to track")
     img_dir = source / "img" if (source / "img").is_dir() else source
     frames = list_frames(img_dir)
     if not frames:

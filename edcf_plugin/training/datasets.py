@@ -3,7 +3,9 @@
 Readers (all boxes returned as internal 0-based ``[x, y, w, h]``, NaN rows where the target is absent):
 
 * :class:`OTBFolders` -- OTB-style sequence folders with ``index.json`` splits (``../shared/data/sequences``);
-  only the ``train`` split unless ``allow_bench=True`` (evaluation code only).
+  only the ``train`` split unless ``allow_bench=True`` (evaluation code only). Crops corpora
+  (``../shared/data/corpus``: ``kind: crops``, one target-centred crop every ``frame_step`` source frames) read
+  the same way; each track keeps its ``frame_step`` so the sampler's frame range stays in source frames.
 * :class:`ImageNetVID` -- ILSVRC2015-VID: ``Data/VID/<split>/<snippet>/*.JPEG`` with
   ``Annotations/VID/<split>/<snippet>/*.xml`` (one ``<object>`` per target with ``<trackid>``, ``<bndbox>``
   and ``<occluded>``); one track per (snippet, trackid).
@@ -35,7 +37,7 @@ import numpy as np
 
 from ..boxes import from_one_based
 from ..errors import ConfigError, InputError
-from ..sequences import IMAGE_EXTENSIONS, list_split, parse_box_line, read_image
+from ..sequences import IMAGE_EXTENSIONS, index_entry, list_split, parse_box_line, read_image
 
 _SPLIT = re.compile(r"[,\s;]+")
 
@@ -48,6 +50,7 @@ class Track:
     frames: list                      # image paths (str) or frame indices (synthetic)
     boxes: np.ndarray
     visible: np.ndarray = field(default=None)  # bool N; None -> boxes finite with positive size
+    frame_step: int = 1               # source frames between consecutive entries (crops corpora: index.json)
 
     def __post_init__(self):
         self.boxes = np.asarray(self.boxes, dtype=np.float64).reshape(-1, 4)
@@ -219,7 +222,9 @@ class OTBFolders(TrackDataset):
                 raise InputError(f"annotation file not found: {gt}")
             boxes, bad = parse_boxes_tolerant(gt.read_text(), expected=len(frames))
             self.stats["bad_lines"] += bad
-            self.tracks.append(Track(folder.name, [str(f) for f in frames], from_one_based(boxes)))
+            step = int(index_entry(folder).get("frame_step") or 1)
+            self.tracks.append(Track(folder.name, [str(f) for f in frames], from_one_based(boxes),
+                                     frame_step=max(1, step)))
         _report_bad(f"OTB folders {root}", self.stats["bad_lines"])
 
 

@@ -2,7 +2,8 @@
 
 Item ``i`` of epoch ``e`` is a deterministic function of ``(seed, e, i)``: pick a dataset by weight, a track
 with at least two visible frames, an exemplar frame and a search frame at most ``frame_range`` frames apart
-(both visible), then process them (:mod:`.processing`). Determinism per index makes the sampler work with
+(both visible; ``frame_range`` counts source frames, so a track subsampled every ``frame_step`` frames
+allows ``frame_range / frame_step`` entries), then process them (:mod:`.processing`). Determinism per index makes the sampler work with
 any number of workers and with ``DistributedSampler`` (each rank draws different indices).
 """
 from __future__ import annotations
@@ -52,7 +53,8 @@ class PairDataset(Dataset):
         track = ds.tracks[self.usable[k][int(rng.integers(len(self.usable[k])))]]
         vis = np.flatnonzero(track.visible)
         i = int(vis[rng.integers(len(vis))])
-        near = vis[np.abs(vis - i) <= self.frame_ranges[k]]
+        span = max(1, int(round(self.frame_ranges[k] / max(1, getattr(track, "frame_step", 1)))))
+        near = vis[np.abs(vis - i) <= span]
         near = near[near != i] if len(near) > 1 else near
         j = int(near[rng.integers(len(near))])
         return ds, track, i, j

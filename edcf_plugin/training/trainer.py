@@ -66,10 +66,8 @@ def build_data(cfg: TrainConfig) -> tuple[list, list[float], list[int]]:
         entry = dict(entry)
         weights.append(float(entry.get("weight", 1.0)))
         ranges.append(int(entry.pop("frame_range", cfg.frame_range)))
-        same_root = entry.get("kind") == "otb" and cfg.validation.root and \
-            Path(entry.get("root", "")).resolve() == Path(cfg.validation.root).resolve()
-        datasets.append(build_dataset(entry, cache_dir=cfg.cache_dir, exclude=exclude if same_root else None,
-                                      seed=cfg.seed))
+        # held-out validation videos leave every source by name (a crops corpus holds the same videos)
+        datasets.append(build_dataset(entry, cache_dir=cfg.cache_dir, exclude=exclude, seed=cfg.seed))
     if cfg.use_synthetic:
         datasets.append(build_dataset({"kind": "synthetic", **cfg.synthetic}, exclude=exclude, seed=cfg.seed))
         weights.append(cfg.synthetic_weight)
@@ -91,6 +89,24 @@ def _save(ckpt: dict, path: Path) -> None:
             raise TrainingError(f"no space left on the device to write checkpoint {path}; the previous "
                                 f"checkpoint is kept (free space and rerun with --resume)") from None
         raise TrainingError(f"cannot write checkpoint {path}: {exc}") from None
+
+
+def _imagenet_init(net: EDCFNet, cfg: TrainConfig, pairs: PairDataset, verbose: bool) -> dict:
+    """Load torchvision's ImageNet AlexNet trunk into the encoder; BatchNorm statistics and the Eq. 3 scale from
+    ``cfg.init_batch`` training pairs (drawn with their own seed, so every rank gets the same network)."""
+    from .imagenet_init import find_alexnet_trunk, init_encoder_from_alexnet
+    trunk, provenance = find_alexnet_trunk(cfg.init_path)
+    calib = PairDataset(pairs.datasets, pairs.processing, cfg.init_batch, list(pairs.weights), pairs.frame_ranges,
+                        seed=cfg.seed + 7919)
+    items = [calib[i] for i in range(len(calib))]
+    search = torch.stack([it["search"] for it in items]).float()
+    exemplar = torch.stack([it["exemplar"] for it in items]).float()
+    summary = init_encoder_from_alexnet(net, trunk, search, exemplar)
+    if verbose:
+        print(f"[edcf train] encoder initialised from ImageNet AlexNet ({provenance['source']}: "
+              f"{provenance['path']}, sha256 {provenance['sha256'][:12]}...), widths {summary['widths']}, "
+              f"Eq. 3 scale {summary['adjust_scale']:.3g}", flush=True)
+    return {"kind": "imagenet-alexnet", **provenance, **summary}
 
 
 def train(cfg: TrainConfig, out_dir: str | Path, device: str = "cpu",
@@ -130,7 +146,13 @@ def train(cfg: TrainConfig, out_dir: str | Path, device: str = "cpu",
         history = list(resume_ckpt.get("history", []))
     seed_everything(cfg.seed + rank)
 
+    datasets, dweights, ranges = build_data(cfg)
+    pairs = PairDataset(datasets, PairProcessing(cfg.processing), cfg.samples_per_epoch, dweights, ranges,
+                        seed=cfg.seed)
     net = EDCFNet(cfg.net) if resume_ckpt is None else build_network(resume_ckpt, "cpu")
+    init_meta = dict(resume_ckpt["metadata"].get("init", {})) if resume_ckpt is not None else {"kind": "scratch"}
+    if resume_ckpt is None and cfg.init == "imagenet-alexnet":
+        init_meta = _imagenet_init(net, cfg, pairs, is_main)
     net = net.to(dev).train()
     autocast_dtype = None
     if cfg.amp == "bf16":
@@ -148,9 +170,6 @@ def train(cfg: TrainConfig, out_dir: str | Path, device: str = "cpu",
             actor, device_ids=[dev.index] if dev.type == "cuda" else None, find_unused_parameters=True)
 
     # ---- data ---------------------------------------------------------------------------------------
-    datasets, dweights, ranges = build_data(cfg)
-    pairs = PairDataset(datasets, PairProcessing(cfg.processing), cfg.samples_per_epoch, dweights, ranges,
-                        seed=cfg.seed)
     sampler = DistributedSampler(pairs, num_replicas=world, rank=rank, shuffle=False, drop_last=True) \
         if distributed else None
     loader = DataLoader(pairs, batch_size=cfg.batch_size, sampler=sampler, shuffle=False, drop_last=True,
@@ -165,8 +184,16 @@ def train(cfg: TrainConfig, out_dir: str | Path, device: str = "cpu",
 
     # ---- optimiser: SGD momentum 0.9, wd 5e-4, lr exponential lr_start -> lr_end over total_steps --------
     adjust_w = [net.adjust.weight]
-    others = [p for n, p in net.named_parameters() if n != "adjust.weight"]
-    groups = [{"params": others}]
+    by_mult: dict[float, list] = {}
+    for n, p in net.named_parameters():
+        if n == "adjust.weight":
+            continue
+        mult = float(cfg.layer_lr_mult.get(n.split(".")[0], 1.0))
+        if mult == 0:
+            p.requires_grad_(False)
+        else:
+            by_mult.setdefault(mult, []).append(p)
+    groups = [{"params": ps, "lr": cfg.lr_start * m, "lr_mult": m} for m, ps in sorted(by_mult.items(), reverse=True)]
     if cfg.adjust_lr_mult > 0:
         groups.append({"params": adjust_w, "lr": cfg.lr_start * cfg.adjust_lr_mult, "weight_decay": 0.0})
     else:
@@ -198,7 +225,7 @@ def train(cfg: TrainConfig, out_dir: str | Path, device: str = "cpu",
     tracker_cfg = TrackerConfig.from_dict(dict(cfg.validation.tracker), variant=cfg.variant).to_dict()
 
     def checkpoint(epoch: int, metrics: dict, extra_meta: dict | None = None) -> dict:
-        meta = {"trained": True, "step": step, "epoch": epoch, "train_config": cfg.to_dict(),
+        meta = {"trained": True, "step": step, "epoch": epoch, "train_config": cfg.to_dict(), "init": init_meta,
                 "git_revision": revision, "world_size": world, "device": str(dev), **(extra_meta or {})}
         return make_checkpoint(net, cfg.variant, tracker_cfg, metadata=meta, extra={
             "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
@@ -242,7 +269,7 @@ def train(cfg: TrainConfig, out_dir: str | Path, device: str = "cpu",
                 stats["train/grad_norm"] = float(gnorm)
             scaler.step(optimizer)
             scaler.update()
-            stats["lr"] = optimizer.param_groups[0]["lr"]
+            stats["lr"] = optimizer.param_groups[0]["lr"] / optimizer.param_groups[0].get("lr_mult", 1.0)
             with warnings.catch_warnings():
                 # fp16: GradScaler skips the optimiser step while it calibrates its scale; the lr schedule follows
                 # the step count on purpose, so PyTorch's "scheduler before optimizer" warning does not apply.
