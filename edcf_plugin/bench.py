@@ -89,13 +89,28 @@ class TrackerSpec:
     kind: str                 # "edcf" or "opencv"
     variant: str | None = None
     preset: str | None = None
+    weights: str | None = None  # this tracker's checkpoint (``NAME@LABEL=PATH``); None: --weights
 
 
 def parse_tracker(text: str) -> TrackerSpec:
-    """``CSRT`` / ``EDCF-fast`` / ``CACFNet`` / ``SiamFC-realtime`` ... -> :class:`TrackerSpec`."""
+    """``CSRT`` / ``EDCF-fast`` / ``CACFNet`` / ``SiamFC-realtime`` ... -> :class:`TrackerSpec`.
+
+    An EDCF tracker may name its own checkpoint: ``SiamFC@runs/siamfc/best.pth`` (shown as ``SiamFC@siamfc``, the
+    file's folder) or ``EDCF-reference@new=runs/r1/best.pth`` (shown as ``EDCF-reference@new``)."""
     from .config import PRESETS, VARIANTS, resolve_variant
 
-    t = text.strip()
+    t, at, own = text.strip().partition("@")
+    t = t.strip()
+    if at:
+        label, _, path = own.partition("=") if "=" in own else ("", "", own)
+        path = path.strip()
+        if not path:
+            raise ConfigError(f"tracker {text!r}: give a checkpoint after '@' (NAME@PATH or NAME@LABEL=PATH)")
+        label = label.strip() or Path(path).parent.name or Path(path).stem
+        spec = parse_tracker(t)
+        if spec.kind != "edcf":
+            raise ConfigError(f"tracker {text!r}: only EDCF trackers take a checkpoint")
+        return TrackerSpec(f"{spec.name}@{label}", spec.kind, spec.variant, spec.preset, path)
     for name in OPENCV_TRACKERS:
         if t.upper() == name:
             return TrackerSpec(name, "opencv")
@@ -707,6 +722,9 @@ def run(args: argparse.Namespace) -> int:
     for s in specs:
         if s.kind == "opencv":
             opencv_factory(s.name)
+        if s.weights:
+            from .checkpoint import load_checkpoint
+            load_checkpoint(s.weights)             # a missing or foreign file fails now, not after other runs
     seqs, source = _load_sequences(args)
     variant_runs = args.variant_runs or args.runs
     runs_of = {s.name: (args.runs if s.kind == "opencv" or s.variant == "EDCF" else variant_runs) for s in specs}
@@ -731,7 +749,8 @@ def run(args: argparse.Namespace) -> int:
         moved = [{**q, "init_box": [q["init_box"][0] + dx, q["init_box"][1] + dy, *q["init_box"][2:]]}
                  for q in seq_specs]
         order = moved[r % len(moved):] + moved[:r % len(moved)]
-        spec = {"name": s.name, "kind": s.kind, "variant": s.variant, "preset": s.preset, "weights": args.weights,
+        spec = {"name": s.name, "kind": s.kind, "variant": s.variant, "preset": s.preset,
+                "weights": s.weights or args.weights,
                 "device": args.device, "threads": args.threads, "sequences": order,
                 "stage_profile": stage_profile}
         t0 = time.perf_counter()
@@ -779,7 +798,9 @@ def run(args: argparse.Namespace) -> int:
     }
     report["pairs"] = [{"a": a, "b": b, **paired_difference(report["trackers"][a], report["trackers"][b])}
                        for a, b in pairs]
-    report["trackers"] = {k: {**v, "spec": {"kind": s.kind, "variant": s.variant, "preset": s.preset}}
+    report["trackers"] = {k: {**v, "spec": {"kind": s.kind, "variant": s.variant, "preset": s.preset,
+                                             "weights": s.weights,
+                                             "weights_sha256": file_sha256(s.weights) if s.weights else None}}
                           for s in specs for k, v in [(s.name, report["trackers"][s.name])]}
     table = markdown_report(report)
     (out / "table.md").write_text(table)

@@ -34,6 +34,17 @@ def test_parse_tracker(text, name, kind, variant, preset):
     assert bench.parse_tracker(text) == bench.TrackerSpec(name, kind, variant, preset)
 
 
+def test_a_tracker_may_name_its_own_checkpoint():
+    spec = bench.parse_tracker("SiamFC@runs/ablation/SiamFC/best.pth")
+    assert spec == bench.TrackerSpec("SiamFC@SiamFC", "edcf", "SiamFC", "reference", "runs/ablation/SiamFC/best.pth")
+    spec = bench.parse_tracker("EDCF-realtime@new=a/b.pth")
+    assert (spec.name, spec.preset, spec.weights) == ("EDCF-realtime@new", "realtime", "a/b.pth")
+    with pytest.raises(ConfigError, match="only EDCF trackers"):
+        bench.parse_tracker("CSRT@x.pth")
+    with pytest.raises(ConfigError, match="give a checkpoint"):
+        bench.parse_tracker("EDCF@")
+
+
 def test_unknown_tracker_lists_the_valid_names():
     with pytest.raises(ConfigError, match="CSRT.*MIL|valid"):
         bench.parse_tracker("TLD")

@@ -227,7 +227,7 @@ def init_encoder_from_alexnet(net: EDCFNet, trunk: list[dict], calibration: torc
                 h = torch.nn.functional.max_pool2d(h, 3, 2)
         prev = keep[k]
     net.eval()
-    scale = float(net.adjust.weight.reshape(()))
+    scale = float(net.adjust.weight.detach().reshape(()))
     if exemplars is not None:
         z = net.embed(exemplars.float())
         x = net.embed(calibration.float())

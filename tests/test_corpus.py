@@ -1,0 +1,85 @@
+"""The crops corpus as training data: frame steps, ranges in source frames, validation videos left out of every
+source by name, and a crops folder refused wherever a video would be tracked."""
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from edcf_plugin.errors import InputError
+from edcf_plugin.sequences import is_crops_sequence, load_sequence
+from edcf_plugin.training.config import config_from_dict
+from edcf_plugin.training.datasets import OTBFolders
+from edcf_plugin.training.sampler import PairDataset
+from edcf_plugin.training.processing import PairProcessing
+from edcf_plugin.training.trainer import build_data
+from edcf_plugin.training.validation import Validator
+from train_helpers import frame_with_target, make_otb_root
+from conftest import SHARED_SEQUENCES
+
+SHARED_CORPUS = SHARED_SEQUENCES.parent / "corpus"
+
+
+def make_corpus(root, names=("seqA", "seqB"), crops=12, step=7):
+    """A crops corpus: index.json with kind crops and frame_step, meta.json per folder, one crop per entry."""
+    entries = []
+    for name in names:
+        img = root / name / "img"
+        img.mkdir(parents=True)
+        lines = []
+        for i in range(crops):
+            cv2.imwrite(str(img / f"{i + 1:08d}.jpg"), frame_with_target(96, 96, [36, 36, 24, 24], i))
+            lines.append("37,37,24,24")
+        (root / name / "groundtruth_rect.txt").write_text("\n".join(lines) + "\n")
+        (root / name / "meta.json").write_text(json.dumps({"kind": "crops", "frame_step": step}))
+        entries.append({"name": name, "frames": crops, "split": "train", "kind": "crops", "frame_step": step})
+    (root / "index.json").write_text(json.dumps(entries))
+    return root
+
+
+def test_corpus_tracks_keep_their_step_and_ranges_count_source_frames(tmp_path):
+    root = make_corpus(tmp_path / "corpus", step=7)
+    ds = OTBFolders(root)
+    assert [t.frame_step for t in ds.tracks] == [7, 7]
+    pairs = PairDataset([ds], PairProcessing(), 200, frame_range=14, seed=0)
+    gaps = set()
+    for k in range(200):
+        _, _, i, j = pairs.sample_pair(np.random.default_rng([0, 0, k]))
+        gaps.add(abs(i - j))
+    assert max(gaps) == 2 and 1 in gaps                   # 14 source frames = 2 crops apart at most
+    plain = OTBFolders(make_otb_root(tmp_path / "videos"))
+    assert all(t.frame_step == 1 for t in plain.tracks)
+
+
+def test_crops_are_never_tracked_as_videos(tmp_path):
+    root = make_corpus(tmp_path / "corpus")
+    assert is_crops_sequence(root / "seqA")
+    with pytest.raises(InputError, match="kind: crops"):
+        load_sequence(root / "seqA")
+    with pytest.raises(InputError, match="not a video to track"):
+        Validator(root, ["seqA"], "EDCF")
+    (root / "seqB" / "meta.json").unlink()                # the index alone says so too
+    assert is_crops_sequence(root / "seqB")
+    assert not is_crops_sequence(make_otb_root(tmp_path / "videos") / "seqA")
+
+
+def test_validation_videos_leave_every_source_by_name(tmp_path):
+    corpus = make_corpus(tmp_path / "corpus", names=("seqA", "seqB", "other"))
+    videos = make_otb_root(tmp_path / "videos")
+    cfg = config_from_dict({"data": [{"kind": "otb", "root": str(corpus)}, {"kind": "otb", "root": str(videos)}],
+                            "validation": {"root": str(videos), "sequences": ["seqB"]}})
+    datasets, _, _ = build_data(cfg)
+    names = [sorted(t.name for t in d.tracks) for d in datasets]
+    assert names == [["other", "seqA"], ["seqA"]]         # seqB gone from the corpus too; seqC is bench
+
+
+def test_the_shared_corpus_reads_as_training_data():
+    if not SHARED_CORPUS.is_dir():
+        pytest.skip(f"training corpus not present at {SHARED_CORPUS} (a user's clone has no ../shared)")
+    held_out = ["Bolt", "dtb70_Animal3", "dtb70_Surfing06", "uav10_wakeboard10"]
+    ds = OTBFolders(SHARED_CORPUS, exclude=held_out)
+    assert len(ds.tracks) == 39 and not {t.name for t in ds.tracks} & set(held_out)
+    assert {t.frame_step for t in ds.tracks} == {6, 7}
+    assert sum(len(t.frames) for t in ds.tracks) == 2359
+    with pytest.raises(InputError, match="kind: crops"):
+        load_sequence(SHARED_CORPUS / "Bolt")
