@@ -3,12 +3,15 @@
     edcf eval --results results/OTB100 --dataset OTB100 --dataset-root /data/OTB100 --out report/
     edcf eval --results results/VOT2018 --dataset VOT2018 --dataset-root /data/VOT2018
     edcf eval --results runs/track --gt-root ../shared/data/sequences --split bench --out report/
+    edcf eval --results runs/track --gt-root ../shared/data/sequences --partial
 
 ``--results`` is the folder holding one sub-folder per tracker (``results/<DATASET>`` of
 ``edcf-pysot-test``, or ``edcf track --out``); ``<results>/<DATASET>`` is used when it exists. The ground
 truth comes from a pysot-toolkit dataset (``--dataset`` + ``--dataset-root``) or from OTB-style sequence
 folders (``--gt-root``; ``groundtruth_rect.txt`` as given, so the results must use the same convention —
 the metrics are shift-invariant only between prediction and ground truth of the same convention).
+Every sequence of the dataset must have a result, unless ``--partial``: then only the sequences every
+compared tracker has a result for are scored, and the report names them.
 
 One-pass datasets give success AUC, OP@0.5, DP@20 (precision at 20 px), normalised precision at 0.2 (and
 the curves); VOT2016/2018/2019 (or ``--protocol reset``) give accuracy, robustness, lost number and EAO.
@@ -45,15 +48,28 @@ def discover_trackers(root: Path, dataset: Dataset, layout: str) -> list[str]:
     """Sub-folders of ``root`` holding a result for at least one video of ``dataset``."""
     names = []
     for d in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        for v in dataset.videos:
-            f = result_files(root, d.name, v.name, layout)["boxes"]
-            if f.is_file() or (layout == "baseline" and vot_run_files(root, d.name, v.name)):
-                names.append(d.name)
-                break
+        if any(has_result(root, d.name, v, layout) for v in dataset.videos):
+            names.append(d.name)
     if not names:
         raise InputError(f"no tracker results for dataset {dataset.name} under {root} "
                          f"(expected <tracker>/{_layout_hint(layout)})")
     return names
+
+
+def has_result(root: Path, tracker: str, video: Video, layout: str) -> bool:
+    """Whether ``tracker`` has a result file for ``video`` (any run, for the reset layout)."""
+    if result_files(root, tracker, video.name, layout)["boxes"].is_file():
+        return True
+    return layout == "baseline" and bool(vot_run_files(root, tracker, video.name))
+
+
+def scored_subset(root: Path, dataset: Dataset, trackers: list[str], layout: str) -> Dataset:
+    """``--partial``: the dataset cut to the videos every tracker in ``trackers`` has a result for."""
+    videos = [v for v in dataset.videos if all(has_result(root, t, v, layout) for t in trackers)]
+    if not videos:
+        raise InputError(f"no video of dataset {dataset.name} has results from every tracker "
+                         f"({', '.join(trackers)}) under {root}")
+    return Dataset(dataset.name, dataset.root, videos, dataset.source, dataset.protocol)
 
 
 def _layout_hint(layout: str) -> str:
@@ -64,7 +80,8 @@ def _layout_hint(layout: str) -> str:
 def load_ope_result(root: Path, tracker: str, video: Video, layout: str) -> np.ndarray:
     path = result_files(root, tracker, video.name, layout)["boxes"]
     if not path.is_file():
-        raise InputError(f"tracker {tracker!r} video {video.name!r}: result file not found: {path}")
+        raise InputError(f"tracker {tracker!r} video {video.name!r}: result file not found: {path} "
+                         f"(--partial scores only the videos that have results)")
     rows = read_trajectory(path)
     for i, r in enumerate(rows, 1):
         if len(r) != 4:
@@ -143,7 +160,8 @@ def load_vot_runs(root: Path, tracker: str, video: Video) -> list[list[list[floa
     files = vot_run_files(root, tracker, video.name)
     if not files:
         raise InputError(f"tracker {tracker!r} video {video.name!r}: no run file "
-                         f"{root / tracker / 'baseline' / video.name / (video.name + '_001.txt')}")
+                         f"{root / tracker / 'baseline' / video.name / (video.name + '_001.txt')} "
+                         f"(--partial scores only the videos that have results)")
     runs = []
     for f in files:
         traj = read_trajectory(f)
@@ -182,6 +200,15 @@ def _fmt(x, digits=1) -> str:
     if x is None or (isinstance(x, float) and not np.isfinite(x)):
         return "n/a"
     return f"{x:.{digits}f}"
+
+
+def partial_note(report: dict) -> str:
+    """The line that says which sequences a ``--partial`` evaluation scored ("" for a whole dataset)."""
+    if "partial" not in report:
+        return ""
+    p = report["partial"]
+    return (f"Partial: scored {p['scored']} of {p['of']} sequences of {report['dataset']}: "
+            f"{', '.join(report['videos'])}\n")
 
 
 def markdown_table(report: dict) -> str:
@@ -296,8 +323,11 @@ def plot_vot(report: dict, out: Path) -> list[Path]:
 
 def evaluate(results: str | Path, dataset: Dataset, protocol: str | None = None,
              trackers: list[str] | None = None, eao_range: tuple[int, int] | None = None,
-             layout: str | None = None) -> dict:
-    """Score every tracker under ``results`` on ``dataset``; the report dict written as JSON."""
+             layout: str | None = None, partial: bool = False) -> dict:
+    """Score every tracker under ``results`` on ``dataset``; the report dict written as JSON.
+
+    ``partial``: score only the videos every tracker has a result for (``report["partial"]`` then says how
+    many of the dataset's videos that is; ``report["videos"]`` lists them, as always)."""
     protocol = protocol or dataset.protocol
     layout = layout or result_layout(dataset.name, protocol)
     if layout == "longterm":
@@ -310,10 +340,15 @@ def evaluate(results: str | Path, dataset: Dataset, protocol: str | None = None,
             raise InputError(f"no results folder for tracker(s) {', '.join(missing)} under {root}")
     else:
         trackers = discover_trackers(root, dataset, layout)
+    total = len(dataset.videos)
+    if partial:
+        dataset = scored_subset(root, dataset, trackers, layout)
     report = {"dataset": dataset.name, "ground_truth": str(dataset.source), "results": str(root),
               "protocol": protocol, "layout": layout, "videos": [v.name for v in dataset.videos],
               "definitions": "pysot-toolkit (edcf_plugin/metrics.py)",
               "date": datetime.datetime.now().isoformat(timespec="seconds")}
+    if partial:
+        report["partial"] = {"scored": len(dataset.videos), "of": total}
     if protocol == "ope":
         report["trackers"] = evaluate_ope(root, dataset, trackers, layout)
     else:
@@ -335,6 +370,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", default=None, help="with --gt-root: only this index.json split")
     parser.add_argument("--trackers", nargs="+", default=None, help="tracker folders (default: all found)")
     parser.add_argument("--video", default=None, help="evaluate only this video")
+    parser.add_argument("--partial", action="store_true",
+                        help="score only the videos every tracker has results for (a run over some sequences "
+                             "of the dataset); the report names them")
     parser.add_argument("--protocol", choices=PROTOCOLS, default=None,
                         help="override the protocol chosen from the dataset name")
     parser.add_argument("--eao-range", nargs=2, type=int, metavar=("LOW", "HIGH"), default=None,
@@ -368,8 +406,8 @@ def run(args: argparse.Namespace) -> int:
     if args.video:
         dataset = Dataset(dataset.name, dataset.root, [dataset[args.video]], dataset.source, dataset.protocol)
     report = evaluate(args.results, dataset, protocol, args.trackers,
-                      tuple(args.eao_range) if args.eao_range else None)
-    table = markdown_table(report)
+                      tuple(args.eao_range) if args.eao_range else None, partial=args.partial)
+    table = partial_note(report) + markdown_table(report)
     print(table, end="")
     if args.out:
         out = Path(args.out).expanduser().resolve()             # made and checked before the evaluation

@@ -2,6 +2,7 @@
 
     edcf-pysot-test --tracker EDCF --dataset OTB100 --dataset_root /data/OTB100
     edcf-pysot-test --tracker SiamFC --dataset VOT2018 --dataset_root /data/VOT2018 --workers 2
+    edcf-pysot-test --tracker EDCF --preset realtime --name EDCF-realtime --dataset OTB100 --dataset_root /data/OTB100
 
 The loops are those of pysot's ``tools/test.py``:
 
@@ -33,6 +34,7 @@ from typing import Callable
 
 import numpy as np
 
+from .config import PRESETS, preset
 from .errors import ConfigError, EDCFError, InputError, one_line_warnings
 from .metrics import VOT_SKIP, region_overlap
 from .pysot import EDCFPysotTracker, pysot_init_box, rect_to_vot_polygon
@@ -296,6 +298,7 @@ def _run_info(args, spec: TrackerSpec, dataset: Dataset, protocol: str, tracker)
         "weights": str(weights) if weights else None,
         "weights_sha256": file_sha256(weights) if weights and Path(weights).is_file() else None,
         "config": cfg.to_dict() if cfg is not None else None, "config_file": spec.config,
+        "preset": getattr(args, "preset", None),
         "dataset": dataset.name, "dataset_source": str(dataset.source), "protocol": protocol,
         "videos": [], "command": sys.argv, "date": datetime.datetime.now().isoformat(timespec="seconds"),
         "git_revision": git_revision(Path(__file__).resolve().parent),
@@ -358,6 +361,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="EDCF (default), SiamFC, EDSiam, CACFNet or CACFNet+ (names the results folder)")
     parser.add_argument("--name", default=None, help="results folder name (default: the tracker)")
     parser.add_argument("--config", default="", help="tracker YAML (toolkit_configs/pysot/edcf.yaml)")
+    parser.add_argument("--preset", default=None, choices=list(PRESETS),
+                        help="named parameter preset, as edcf track --preset (applied over --config)")
     parser.add_argument("--snapshot", default="", help="weights file (default: the bundled model)")
     parser.add_argument("--video", default="", help="track only this video")
     parser.add_argument("--vis", action="store_true", help="show the frames while tracking (needs a display)")
@@ -389,8 +394,9 @@ def run(args: argparse.Namespace) -> int:
     if args.vis and sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
                                                              or os.environ.get("WAYLAND_DISPLAY")):
         raise ConfigError("--vis needs a display (DISPLAY is not set); leave --vis out on a headless machine")
+    overrides = preset(args.preset) if args.preset else {}
     spec = TrackerSpec(variant=variant, weights=weights, device=args.device, config=config,
-                       threads=args.threads)
+                       overrides=overrides, threads=args.threads)
     protocol = args.protocol or default_protocol(args.dataset)
     dataset = load_dataset(args.dataset, args.dataset_root, protocol, args.split)
     if args.video:

@@ -3,11 +3,14 @@
 Box convention of ``--init`` and ``--out``: the sequence annotation's. OTB-style folders
 (``groundtruth_rect.txt``) are 1-based ``x,y,w,h``; plain frame folders and videos are 0-based pixels.
 The last line printed is ``frames=N fps=F fps_e2e=F [auc=A op50=O dp20=D]`` (percent; fps counts the
-tracker alone, fps_e2e includes image decoding).
+tracker alone, fps_e2e includes image decoding), always on a line of its own. The progress bar is drawn on
+standard error only when it is a terminal (or with ``--progress``), so a log file or a pipe gets no
+carriage-return frames and ``grep '^frames='`` finds the summary.
 """
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -39,7 +42,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "frame), balanced (realtime, side crops every frame), fast (realtime, CF and side crops "
                         "every 2nd frame), "
                         "gpu (CUDA: single pass, crops on the GPU)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--progress", action="store_true",
+                   help="draw the progress bar even when standard error is not a terminal (default: only on one)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar, even on a terminal")
 
 
 def parse_box_arg(text: str) -> np.ndarray:
@@ -65,19 +70,39 @@ def draw(frame: np.ndarray, box: np.ndarray, gt: np.ndarray | None, response: np
     return out
 
 
+def source_path(seq: Sequence) -> Path | str:
+    """Where a sequence was read from, for messages: the video file, or the folder of its frames."""
+    if seq.video is not None:
+        return seq.video
+    return seq.frames[0].parent if seq.frames else seq.name
+
+
+def show_progress(args: argparse.Namespace) -> bool:
+    """The progress bar: never with ``--quiet``, always with ``--progress``, else only on a terminal."""
+    if getattr(args, "quiet", False):
+        return False
+    return bool(getattr(args, "progress", False)) or sys.stderr.isatty()
+
+
 def track_sequence(seq: Sequence, tracker, init_box: np.ndarray | None = None, *, video: str | None = None,
                    show_response: bool = False, progress: bool = True):
-    """Track a sequence; returns (N x 4 internal boxes, tracker seconds, end-to-end seconds)."""
+    """Track a sequence; returns (N x 4 internal boxes, tracker seconds, end-to-end seconds).
+
+    ``progress`` draws a tqdm bar on standard error. On a terminal it is cleared at the end; elsewhere
+    (``--progress`` into a log) its last state is kept and ends with a newline, so what is printed next
+    starts a line of its own.
+    """
     if init_box is None:
         if seq.groundtruth is None:
-            raise InputError(f"{seq.name} has no groundtruth_rect.txt: give the initial box with --init x,y,w,h")
+            what = "a video file" if seq.video is not None else "a folder without groundtruth_rect.txt"
+            raise InputError(f"{source_path(seq)} is {what}: give the initial box with --init x,y,w,h")
         init_box = seq.groundtruth[0]
     boxes = []
     writer = None
     t_track = 0.0
     t_start = time.perf_counter()
-    bar = tqdm(total=len(seq), desc=seq.name, unit="frame", disable=not progress or len(seq) < 50, leave=False,
-               mininterval=2.0)
+    bar = tqdm(total=len(seq), desc=seq.name, unit="frame", disable=not progress or len(seq) < 50,
+               leave=not sys.stderr.isatty(), mininterval=2.0)
     try:
         for i, frame in enumerate(seq.images()):
             t0 = time.perf_counter()
@@ -132,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
         init_box = parse_box_arg(args.init)
         init_box = from_one_based(init_box) if one_based else init_box
     boxes, t_track, t_e2e = track_sequence(seq, tracker, init_box, video=args.video,
-                                                show_response=args.show_response, progress=not args.quiet)
+                                                show_response=args.show_response, progress=show_progress(args))
     if args.out:
         write_boxes(args.out, to_one_based(boxes) if one_based else boxes)
     n = len(boxes)

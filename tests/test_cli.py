@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
+from conftest import make_sequence, write_otb_sequence
 from edcf_plugin.boxes import iou
 from edcf_plugin.sequences import parse_box_lines
 
@@ -67,6 +68,60 @@ def test_track_video_file(tmp_path, moving_sequence):
     assert res.returncode == 0, res.stderr
     boxes = np.loadtxt(tmp_path / "v.txt", delimiter=",")
     assert len(boxes) == len(frames) and np.nanmean(iou(boxes, gt)) > 0.5
+
+
+def test_redirected_log_has_the_summary_on_its_own_line(tmp_path):
+    """`edcf track SEQ > log 2>&1`: no progress bar (no carriage returns) and `grep '^frames='` finds the
+    summary; with --progress the bar is drawn into the log and the summary still starts a line."""
+    frames, gt = make_sequence(n=60, size=(96, 128), obj=(24, 20), seed=3)      # >= 50 frames: a bar is due
+    folder = write_otb_sequence(tmp_path / "Long", frames, gt)
+    for extra in ([], ["--progress"]):
+        log = tmp_path / "log.txt"
+        with open(log, "w") as f:
+            res = subprocess.run([sys.executable, "-m", "edcf_plugin.cli", "track", str(folder), "--variant",
+                                  "CACFNet", *extra], stdout=f, stderr=subprocess.STDOUT, timeout=300)
+        text = log.read_bytes().decode()              # as written: read_text() would turn \r into \n
+        assert res.returncode == 0, text
+        assert re.search(r"^frames=60 fps=", text, re.MULTILINE), repr(text)
+        if extra:
+            assert "\r" in text and "frame/s" in text        # the bar, as asked for
+        else:
+            assert "\r" not in text and text.splitlines()[-1].startswith("frames=60 "), repr(text)
+
+
+def test_video_without_init_names_its_path(tmp_path, moving_sequence):
+    frames, _ = moving_sequence
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    path = folder / "demo.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25, (frames[0].shape[1], frames[0].shape[0]))
+    for f in frames[:3]:
+        writer.write(f)
+    writer.release()
+    res = edcf("track", path, "--variant", "CACFNet")
+    assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+    assert f"edcf: error: {path} is a video file: give the initial box with --init x,y,w,h" in res.stderr
+
+
+def test_demo_preset_and_threads_reach_the_tracker(monkeypatch, tmp_path):
+    """`edcf demo --preset NAME --threads N` builds the tracker as `edcf track` does with the same flags."""
+    import torch
+
+    import edcf_plugin.tracker
+    from edcf_plugin.cli import main
+    from edcf_plugin.config import preset
+    from edcf_plugin.errors import InputError
+
+    seen = {}
+
+    def fake_build(variant, weights, device, config=None, overrides=None):
+        seen["overrides"] = overrides
+        raise InputError("stop before tracking")
+
+    monkeypatch.setattr(edcf_plugin.tracker, "build_tracker", fake_build)
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: seen.update(threads=n))
+    assert main(["demo", "--preset", "fast", "--threads", "1", "--video", str(tmp_path / "d.mp4")]) == 2
+    assert seen == {"overrides": preset("fast"), "threads": 1}
 
 
 def test_demo_writes_video(tmp_path):

@@ -10,7 +10,7 @@ from edcf_plugin.cli import main as edcf
 from edcf_plugin.pysot_dummy import make_pysot_dataset, make_sequence_folders
 
 torch.set_num_threads(1)
-FAST = Path(__file__).resolve().parents[1] / "toolkit_configs" / "pysot" / "edcf_fast.yaml"
+ONE_SCALE = Path(__file__).resolve().parents[1] / "toolkit_configs" / "pysot" / "edcf_one_scale.yaml"
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
@@ -63,6 +63,28 @@ def test_selected_trackers_and_missing_results(otb, capsys):
     assert edcf(base) == 2
     err = capsys.readouterr().err
     assert "tracker 'Shifted' video 'dummyB': result file not found" in err and err.count("\n") == 1
+
+
+def test_partial_results_folder_with_the_flag(otb, tmp_path, capsys):
+    """A folder holding some sequences of a dataset: an error naming --partial without it; with it, only the
+    sequences every tracker has are scored and the report (printed, results.md, results.json) names them."""
+    root, results = otb
+    base = ["eval", "--results", str(results), "--dataset", "OTB100", "--dataset-root", str(root)]
+    (results / "OTB100" / "Shifted" / "dummyB.txt").unlink()
+    assert edcf(base) == 2
+    assert "--partial" in capsys.readouterr().err
+    out = tmp_path / "report"
+    assert edcf(base + ["--partial", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    note = "Partial: scored 1 of 2 sequences of OTB100: dummyA"
+    assert printed.splitlines()[0] == note and note in (out / "results.md").read_text()
+    assert "| Shifted | 33.3 | 0.0 | 100.0 | 0.0 | n/a |" in printed and "| dummyB |" not in printed
+    report = json.loads((out / "results.json").read_text())
+    assert report["videos"] == ["dummyA"] and report["partial"] == {"scored": 1, "of": 2}
+    assert set(report["trackers"]["Perfect"]["per_sequence"]) == {"dummyA"}
+    (results / "OTB100" / "Perfect" / "dummyA.txt").unlink()          # no sequence common to both trackers
+    assert edcf(base + ["--partial"]) == 2
+    assert "no video of dataset OTB100 has results from every tracker" in capsys.readouterr().err
 
 
 def test_bad_result_files_name_tracker_video_and_frame(otb, capsys):
@@ -137,7 +159,7 @@ def test_sequence_folders_end_to_end(tmp_path, capsys):
     index = [{"name": n, "split": s} for n, s in (("seqA", "bench"), ("seqB", "bench"), ("trainseq", "train"))]
     (data / "index.json").write_text(json.dumps(index))
     assert pysot_test(["--tracker", "SiamFC", "--dataset", "bench", "--dataset_root", str(data), "--split",
-                       "bench", "--results_dir", str(tmp_path / "results"), "--config", str(FAST)]) == 0
+                       "bench", "--results_dir", str(tmp_path / "results"), "--config", str(ONE_SCALE)]) == 0
     out = tmp_path / "results" / "bench" / "SiamFC"
     assert sorted(p.name for p in out.iterdir()) == ["run_info.json", "seqA.txt", "seqB.txt"]
     first = (out / "seqA.txt").read_text().splitlines()[0]

@@ -21,7 +21,7 @@ from edcf_plugin.pysot_test import main, run_dataset, run_ope
 from edcf_plugin.sequences import read_image
 
 torch.set_num_threads(1)
-FAST = Path(__file__).resolve().parents[1] / "toolkit_configs" / "pysot" / "edcf_fast.yaml"
+ONE_SCALE = Path(__file__).resolve().parents[1] / "toolkit_configs" / "pysot" / "edcf_one_scale.yaml"
 
 
 def pysot_parse(path: Path) -> list[list[float]]:
@@ -89,7 +89,7 @@ def test_ope_cli_writes_pysot_layout(tmp_path, capsys):
     make_pysot_dataset(root, "OTB100", n_frames=8)
     results = tmp_path / "results"
     rc = main(["--tracker", "EDCF", "--dataset", "OTB100", "--dataset_root", str(root),
-               "--results_dir", str(results), "--config", str(FAST)])
+               "--results_dir", str(results), "--config", str(ONE_SCALE)])
     assert rc == 0
     out = results / "OTB100" / "EDCF"
     assert files_under(out) == {"dummyA.txt", "dummyB.txt", "run_info.json"}
@@ -108,9 +108,36 @@ def test_ope_cli_writes_pysot_layout(tmp_path, capsys):
     assert "Video: dummyA" in capsys.readouterr().out
     # a later single-video run with the same settings keeps the other video's entry
     assert main(["--tracker", "edcf", "--dataset", "OTB100", "--dataset_root", str(root), "--video", "dummyB",
-                 "--results_dir", str(results), "--config", str(FAST)]) == 0
+                 "--results_dir", str(results), "--config", str(ONE_SCALE)]) == 0
     info = json.loads((out / "run_info.json").read_text())
     assert [v["video"] for v in info["videos"]] == ["dummyA", "dummyB"]
+
+
+def test_preset_flag_sets_the_tracker_config(tmp_path):
+    """`edcf-pysot-test --preset NAME` tracks with edcf_plugin.config.PRESETS[NAME], as `edcf track --preset`."""
+    from edcf_plugin.config import TrackerConfig, preset
+    root = tmp_path / "OTB100"
+    make_pysot_dataset(root, "OTB100", n_frames=4)
+    assert main(["--tracker", "EDCF", "--dataset", "OTB100", "--dataset_root", str(root), "--video", "dummyA",
+                 "--results_dir", str(tmp_path / "results"), "--preset", "realtime"]) == 0
+    info = json.loads((tmp_path / "results" / "OTB100" / "EDCF" / "run_info.json").read_text())
+    assert info["preset"] == "realtime"
+    assert info["config"] == TrackerConfig().replace(**preset("realtime")).to_dict()
+    assert len(pysot_parse(tmp_path / "results" / "OTB100" / "EDCF" / "dummyA.txt")) == 4
+
+
+def test_pysot_config_files_are_named_after_what_they_are():
+    """toolkit_configs/pysot/edcf_<preset>.yaml is that preset; edcf.yaml the defaults; the others say so."""
+    from edcf_plugin.config import PRESETS, TrackerConfig
+    folder = ONE_SCALE.parent
+    for path in sorted(folder.glob("*.yaml")):
+        cfg = TrackerConfig.from_yaml(path)
+        name = path.stem[len("edcf_"):] if path.stem.startswith("edcf_") else None
+        if path.stem == "edcf":
+            assert cfg == TrackerConfig(), path
+        elif name in PRESETS:
+            assert cfg == TrackerConfig().replace(**PRESETS[name]), f"{path.name} is not the {name!r} preset"
+    assert TrackerConfig.from_yaml(ONE_SCALE) == TrackerConfig(scale_num=1)
 
 
 def test_interrupted_run_keeps_run_info_and_resume_tracks_only_the_rest(tmp_path, capsys, monkeypatch):
@@ -120,7 +147,7 @@ def test_interrupted_run_keeps_run_info_and_resume_tracks_only_the_rest(tmp_path
     results = tmp_path / "results"
     out = results / "OTB100" / "EDCF"
     args = ["--tracker", "EDCF", "--dataset", "OTB100", "--dataset_root", str(root), "--results_dir", str(results),
-            "--config", str(FAST)]
+            "--config", str(ONE_SCALE)]
     real_ope = pysot_test.run_ope
 
     def stop_at_b(tracker, video, vis=False):
@@ -152,7 +179,7 @@ def test_got10k_resume_skips_videos_whose_files_exist(tmp_path, capsys):
     root = tmp_path / "GOT-10k"
     make_pysot_dataset(root, "GOT-10k", n_frames=5)
     args = ["--tracker", "EDCF", "--dataset", "GOT-10k", "--dataset_root", str(root), "--results_dir",
-            str(tmp_path / "results"), "--config", str(FAST)]
+            str(tmp_path / "results"), "--config", str(ONE_SCALE)]
     assert main(args) == 0
     out = tmp_path / "results" / "GOT-10k" / "EDCF"
     (out / "dummyB" / "dummyB_time.txt").unlink()               # as if dummyB had not finished
@@ -240,7 +267,7 @@ def test_reset_loop_real_tracker_fails_on_a_jump(tmp_path):
     make_pysot_dataset(root, "VOT2016", videos={"jump": {"n_frames": 14, "width": 160, "height": 120,
                                                         "jumps": [6]}})
     rc = main(["--tracker", "SiamFC", "--dataset", "VOT2016", "--dataset_root", str(root),
-               "--results_dir", str(tmp_path / "results"), "--config", str(FAST)])
+               "--results_dir", str(tmp_path / "results"), "--config", str(ONE_SCALE)])
     assert rc == 0
     rows = pysot_parse(tmp_path / "results" / "VOT2016" / "SiamFC" / "baseline" / "jump" / "jump_001.txt")
     assert len(rows) == 14
@@ -253,7 +280,7 @@ def test_reset_loop_real_tracker_fails_on_a_jump(tmp_path):
 def test_workers_give_the_same_results(tmp_path):
     root = tmp_path / "OTB50"
     make_pysot_dataset(root, "OTB50", n_frames=5)
-    common = ["--tracker", "SiamFC", "--dataset", "OTB50", "--dataset_root", str(root), "--config", str(FAST)]
+    common = ["--tracker", "SiamFC", "--dataset", "OTB50", "--dataset_root", str(root), "--config", str(ONE_SCALE)]
     assert main(common + ["--results_dir", str(tmp_path / "one")]) == 0
     assert main(common + ["--results_dir", str(tmp_path / "two"), "--workers", "2"]) == 0
     for v in ("dummyA", "dummyB"):
