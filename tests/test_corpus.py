@@ -83,3 +83,19 @@ def test_the_shared_corpus_reads_as_training_data():
     assert sum(len(t.frames) for t in ds.tracks) == 2359
     with pytest.raises(InputError, match="kind: crops"):
         load_sequence(SHARED_CORPUS / "Bolt")
+
+
+def test_gpu_carry_leaves_the_validation_videos_out_and_fits(tmp_path):
+    import torch
+
+    from test_imagenet_init import fake_trunk
+    from train.gpu_carry import held_out, prepare
+    names = tuple(held_out()[:2]) + ("keep1", "keep2")
+    corpus = make_corpus(tmp_path / "corpus", names=names)
+    torch.save({"trunk": fake_trunk()}, tmp_path / "alex.pt")
+    assert prepare(corpus, tmp_path / "carry", str(tmp_path / "alex.pt")) == 0
+    index = json.loads((tmp_path / "carry" / "corpus" / "index.json").read_text())
+    assert [e["name"] for e in index] == ["keep1", "keep2"]
+    assert sorted(p.name for p in (tmp_path / "carry" / "corpus").iterdir()) == ["index.json", "keep1", "keep2"]
+    trunk = torch.load(tmp_path / "carry" / "alexnet_trunk.pt", weights_only=True)["trunk"]
+    assert torch.equal(trunk[4]["weight"], fake_trunk()[4]["weight"])

@@ -61,7 +61,7 @@ def _dist_info() -> tuple[int, int, int]:
 
 def build_data(cfg: TrainConfig) -> tuple[list, list[float], list[int]]:
     datasets, weights, ranges = [], [], []
-    exclude = list(cfg.validation.sequences) if cfg.validation.root else []
+    exclude = list(cfg.validation.sequences)      # held out even when validation runs elsewhere (GPU recipe)
     for entry in cfg.data:
         entry = dict(entry)
         weights.append(float(entry.get("weight", 1.0)))
