@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The bench stages of benchmarks/plans/model_2026-12-06.md. Run from the repository root, in a venv whose cv2 has
+# the contrib trackers (docs/benchmarks/bench.md), nothing else running. Stages: select | b1 | b2.
+set -euo pipefail
+PLAN=${PLAN:-runs/model_plan}
+SEQ=${SEQ:-../shared/data/sequences}
+VAL="$SEQ/Bolt $SEQ/dtb70_Animal3 $SEQ/dtb70_Surfing06 $SEQ/uav10_wakeboard10"
+case "${1:-}" in
+  select)   # the rule: R1's exported best.pth against the current bundled model, validation videos, 3 starts
+    python -m edcf_plugin.training.export "$PLAN/r1/best.pth" "$PLAN/r1/model.pth" "issue 19 R1 (plan 2026-12-06)"
+    edcf bench $VAL --trackers "EDCF-reference@current=${CURRENT:-edcf_plugin/models/edcf_default.pth},EDCF-reference@r1=$PLAN/r1/model.pth" \
+      --runs 3 --init-jitter 1 --startup-runs 0 --threads 2 --pairs EDCF-reference@r1:EDCF-reference@current \
+      --out "$PLAN/bench_select" ;;
+  b1)       # issue 19 item 6 targets, bundled model, bench split, 5 starts
+    B=edcf_plugin/models/edcf_default.pth
+    edcf bench --split bench --trackers "EDCF-reference,EDCF-realtime,SiamFC@bundled=$B,CSRT" --weights "$B" \
+      --runs 5 --init-jitter 1 --threads 2 --startup-runs 3 \
+      --pairs "EDCF-reference:CSRT,EDCF-realtime:EDCF-reference,EDCF-realtime:CSRT,SiamFC@bundled:CSRT" \
+      --out "$PLAN/bench_b1" ;;
+  b2)       # the ablation, own weights, and EDCF from scratch at the same budget, 3 starts
+    A=$PLAN/ablation
+    edcf bench --split bench --trackers "SiamFC@own=$A/SiamFC/best.pth,EDSiam@own=$A/EDSiam/best.pth,CACFNet@own=$A/CACFNet/best.pth,CACFNet+@own=$A/CACFNet+/best.pth,EDCF-reference@own=$A/EDCF/best.pth,EDCF-reference@scratch=$A/EDCF-scratch/best.pth,CSRT" \
+      --runs 3 --init-jitter 1 --threads 2 --startup-runs 0 \
+      --pairs "EDCF-reference@own:CACFNet+@own,CACFNet+@own:CACFNet@own,EDCF-reference@own:EDSiam@own,EDSiam@own:SiamFC@own,EDCF-reference@own:EDCF-reference@scratch,EDCF-reference@own:CSRT" \
+      --out "$PLAN/bench_b2" ;;
+  *) echo "usage: $0 select|b1|b2" >&2; exit 2 ;;
+esac
