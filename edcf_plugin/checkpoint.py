@@ -26,6 +26,18 @@ FORMAT = "edcf-checkpoint"
 VERSION = 1
 #: The model bundled with the package (trained by ``edcf train``; see BENCHMARKS.md for its recipe).
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "models" / "edcf_default.pth"
+#: The paper's ablation rows with weights of their own (trained with their own terms of Eq. 15, ``models/NOTICE``);
+#: a variant without a file here tracks with the EDCF model's weights and its own branch(es).
+VARIANT_WEIGHTS = {"SiamFC": "siamfc.pth", "EDSiam": "edsiam.pth", "CACFNet": "cacfnet.pth",
+                   "CACFNet+": "cacfnet_plus.pth"}
+VARIANT_WEIGHTS_DIR = DEFAULT_WEIGHTS.parent / "variants"
+
+
+def default_weights(variant: str | None = None) -> Path:
+    """The bundled checkpoint a variant tracks with when no weights are given: its own ablation weights where the
+    package ships them, else the EDCF model."""
+    own = VARIANT_WEIGHTS_DIR / VARIANT_WEIGHTS.get(str(variant), "-")
+    return own if own.is_file() else DEFAULT_WEIGHTS
 
 
 def git_revision(path: str | Path | None = None) -> str:

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from . import cf
 from .boxes import as_box, center, check_box_in_frame, context_size, crop_patch, from_center
-from .checkpoint import build_network, load_checkpoint
+from .checkpoint import build_network, default_weights, load_checkpoint
 from .config import VARIANTS, TrackerConfig, resolve_variant  # noqa: F401 (VARIANTS re-exported)
 from .errors import ConfigError
 from .networks import EDCFNet
@@ -187,7 +187,8 @@ class EDCFTracker:
         self.config = cfg.replace(**changes) if changes else cfg
         self.device = resolve_device(device)
         if net is None:
-            self.checkpoint = load_checkpoint(weights)
+            own = weights if weights is not None else default_weights(self.config.variant)
+            self.checkpoint = load_checkpoint(own)
             net = build_network(self.checkpoint, self.device)
         else:
             self.checkpoint = {"path": None, "metadata": {}}

@@ -133,3 +133,29 @@ def test_pysot_realtime_config_is_the_realtime_preset():
     from edcf_plugin.config import TrackerConfig, preset
     path = Path(__file__).resolve().parents[1] / "toolkit_configs" / "pysot" / "edcf_realtime.yaml"
     assert TrackerConfig.from_yaml(path) == TrackerConfig().replace(**preset("realtime"))
+
+
+def test_variants_track_with_their_own_bundled_weights_where_shipped(tmp_path, monkeypatch):
+    from edcf_plugin import checkpoint
+
+    monkeypatch.setattr(checkpoint, "VARIANT_WEIGHTS_DIR", tmp_path)
+    assert checkpoint.default_weights("SiamFC") == DEFAULT_WEIGHTS          # none shipped: the EDCF model
+    own = EDCFNet(NetConfig(width=0.125, embed_channels=16))
+    save_checkpoint(make_checkpoint(own, "SiamFC"), tmp_path / checkpoint.VARIANT_WEIGHTS["SiamFC"])
+    assert checkpoint.default_weights("SiamFC") == tmp_path / "siamfc.pth"
+    assert checkpoint.default_weights("EDCF") == DEFAULT_WEIGHTS
+    assert checkpoint.default_weights("CACFNet") == DEFAULT_WEIGHTS
+    assert build_tracker("SiamFC").net.config.width == 0.125               # no --weights: its own
+    assert build_tracker("SiamFC", weights=DEFAULT_WEIGHTS).net.config.width != 0.125
+    assert build_tracker("EDCF").checkpoint["path"] == str(DEFAULT_WEIGHTS)
+
+
+def test_shipped_variant_weights_are_their_variants_own():
+    from edcf_plugin.checkpoint import VARIANT_WEIGHTS, VARIANT_WEIGHTS_DIR
+
+    for variant, name in VARIANT_WEIGHTS.items():
+        path = VARIANT_WEIGHTS_DIR / name
+        if path.is_file():
+            ckpt = load_checkpoint(path)
+            assert ckpt["variant"] == variant, f"{path} was trained as {ckpt['variant']}"
+            build_network(ckpt)
