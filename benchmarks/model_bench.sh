@@ -13,9 +13,9 @@ case "${1:-}" in
       --out "$PLAN/bench_select" ;;
   b1)       # issue 19 item 6 targets, bundled model, bench split, 5 starts
     B=edcf_plugin/models/edcf_default.pth
-    edcf bench --split bench --trackers "EDCF-reference,EDCF-realtime,SiamFC@bundled=$B,CSRT" --weights "$B" \
+    edcf bench --split bench --trackers "EDCF-reference,EDCF-realtime,EDCF-fast,SiamFC@bundled=$B,CSRT" --weights "$B" \
       --runs 5 --init-jitter 1 --threads 2 --startup-runs 3 \
-      --pairs "EDCF-reference:CSRT,EDCF-realtime:EDCF-reference,EDCF-realtime:CSRT,SiamFC@bundled:CSRT" \
+      --pairs "EDCF-reference:CSRT,EDCF-realtime:EDCF-reference,EDCF-realtime:CSRT,EDCF-fast:CSRT,SiamFC@bundled:CSRT" \
       --out "$PLAN/bench_b1" ;;
   b2)       # the ablation, own weights, and EDCF from scratch at the same budget, 3 starts
     A=$PLAN/ablation
