@@ -14,9 +14,14 @@ import numpy as np
 
 from .errors import InputError
 
+#: Largest coordinate or side a box may have (pixels): far beyond any image, small enough that the tracker's
+#: areas and context sizes stay finite (a width of 1e200 would give NaN boxes).
+MAX_BOX_VALUE = 1e6
+
 
 def as_box(box: Sequence[float], what: str = "box") -> np.ndarray:
-    """Return ``box`` as a float64 ``[x, y, w, h]`` array, rejecting NaN/inf and non-positive sizes."""
+    """Return ``box`` as a float64 ``[x, y, w, h]`` array, rejecting NaN/inf, non-positive sizes and values beyond
+    ``MAX_BOX_VALUE`` pixels."""
     arr = np.asarray(box, dtype=np.float64).reshape(-1)
     if arr.size != 4:
         raise InputError(f"{what} must have 4 values x,y,w,h, got {arr.size}")
@@ -24,6 +29,8 @@ def as_box(box: Sequence[float], what: str = "box") -> np.ndarray:
         raise InputError(f"{what} has a NaN or infinite value: {arr.tolist()}")
     if arr[2] <= 0 or arr[3] <= 0:
         raise InputError(f"{what} is degenerate (width and height must be > 0): {arr.tolist()}")
+    if np.any(np.abs(arr) > MAX_BOX_VALUE):
+        raise InputError(f"{what} is too large (values beyond {MAX_BOX_VALUE:g} pixels): {arr.tolist()}")
     return arr
 
 

@@ -35,7 +35,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .errors import EDCFError, one_line_warnings
+    from .errors import EDCFError, one_line, one_line_warnings
 
     one_line_warnings("edcf")
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args._module.run(args) or 0)
     except EDCFError as exc:
-        print(f"edcf: error: {exc}", file=sys.stderr)
+        print(f"edcf: error: {one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("edcf: interrupted", file=sys.stderr)

@@ -18,6 +18,9 @@ from .errors import ConfigError
 MIN_EXEMPLAR_SIZE = 87
 #: Smallest search side for the CF branch alone (conv1 11/2: at least 7 x 7 fine cells).
 MIN_SEARCH_SIZE = 23
+#: Largest exemplar / search side: 4x the paper's 255 keeps a crop and its features to tens of MB (a side of 100000
+#: would ask OpenCV for a 30 GB crop).
+MAX_CROP_SIZE = 1024
 
 #: Paper Table 1 variants -> (uses semantic response f, uses CF response g).
 VARIANT_BRANCHES: dict[str, tuple[bool, bool]] = {
@@ -128,6 +131,9 @@ class TrackerConfig:
         if self.exemplar_size < 1 or self.search_size < MIN_SEARCH_SIZE:
             raise ConfigError(f"exemplar_size must be > 0 and search_size >= {MIN_SEARCH_SIZE}, got "
                               f"{self.exemplar_size} and {self.search_size}")
+        if max(self.exemplar_size, self.search_size) > MAX_CROP_SIZE:
+            raise ConfigError(f"exemplar_size and search_size must be <= {MAX_CROP_SIZE} pixels (the paper uses 127 "
+                              f"and 255), got {self.exemplar_size} and {self.search_size}")
         if self.uses_semantic and (self.exemplar_size < MIN_EXEMPLAR_SIZE or self.search_size < self.exemplar_size):
             raise ConfigError(f"with the semantic branch ({self.variant}) exemplar_size must be >= "
                               f"{MIN_EXEMPLAR_SIZE} (the encoder's receptive field) and search_size >= "

@@ -22,6 +22,11 @@ class ConfigError(EDCFError):
     """An unknown variant, an unknown config key, or a value of the wrong type."""
 
 
+def one_line(exc: BaseException) -> str:
+    """An error's message on one line (a YAML parser's message spans several: its lines are joined)."""
+    return " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+
+
 def one_line_warnings(prog: str) -> None:
     """Command-line entry points: show warnings (a truncated frame, a short annotation, an unreadable timing
     file) as one ``<prog>: warning: ...`` line on stderr, like the errors."""

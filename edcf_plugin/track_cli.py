@@ -10,8 +10,10 @@ carriage-return frames and ``grep '^frames='`` finds the summary.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import cv2
@@ -20,8 +22,8 @@ import torch
 from tqdm import tqdm
 
 from .boxes import as_box, from_one_based, to_one_based
-from .config import PRESETS, VARIANTS, TrackerConfig, preset
-from .errors import InputError
+from .config import PRESETS, VARIANTS, TrackerConfig, preset, resolve_variant
+from .errors import ConfigError, EDCFError, InputError
 from .metrics import otb_summary
 from .sequences import Sequence, ensure_output_dir, load_sequence
 
@@ -90,7 +92,9 @@ def track_sequence(seq: Sequence, tracker, init_box: np.ndarray | None = None, *
 
     ``progress`` draws a tqdm bar on standard error. On a terminal it is cleared at the end; elsewhere
     (``--progress`` into a log) its last state is kept and ends with a newline, so what is printed next
-    starts a line of its own.
+    starts a line of its own. When a frame stops tracking (a corrupt image, Ctrl-C, ...), the exception
+    carries the boxes tracked before it as ``exc.tracked_boxes``; an :class:`EDCFError` is raised again with
+    the frame named (``frame N: ...``).
     """
     if init_box is None:
         if seq.groundtruth is None:
@@ -123,6 +127,18 @@ def track_sequence(seq: Sequence, tracker, init_box: np.ndarray | None = None, *
                 gt = seq.groundtruth[i] if seq.groundtruth is not None and i < len(seq.groundtruth) else None
                 writer.write(draw(frame, box, gt, resp.float().cpu().numpy() if resp is not None else None))
             bar.update(1)
+    except BaseException as exc:
+        tracked = np.asarray(boxes).reshape(-1, 4)
+        if isinstance(exc, EDCFError):
+            n = len(boxes)
+            where = f"frame {n + 1}"
+            if seq.video is None and n < len(seq.frames) and str(seq.frames[n]) not in str(exc):
+                where += f" ({seq.frames[n]})"
+            error = type(exc)(f"{where}: {exc}")
+            error.tracked_boxes = tracked
+            raise error from None
+        exc.tracked_boxes = tracked
+        raise
     finally:
         bar.close()
         if writer is not None:
@@ -132,10 +148,27 @@ def track_sequence(seq: Sequence, tracker, init_box: np.ndarray | None = None, *
 
 
 def write_boxes(path: str | Path, boxes: np.ndarray) -> None:
-    """One comma-separated ``x,y,w,h`` line per frame, no blanks (pysot-toolkit's eval reads it with float())."""
+    """One comma-separated ``x,y,w,h`` line per frame, no blanks (pysot-toolkit's eval reads it with float()).
+
+    The file is written whole or not at all: a temporary file beside it, renamed over it (a device, a pipe or a
+    link is written in place). A failed write (disk full, ...) is an InputError naming the path.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(",".join(f"{v:.4f}" for v in b) + "\n" for b in boxes))
+    text = "".join(",".join(f"{v:.4f}" for v in b) + "\n" for b in boxes)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_symlink() or (path.exists() and not path.is_file()):
+            with open(path, "w") as fh:
+                fh.write(text)
+            return
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_text(text)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot write boxes to {path}: {exc.strerror or exc}") from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -145,19 +178,44 @@ def run(args: argparse.Namespace) -> int:
         if Path(args.out).is_dir():
             raise InputError(f"--out {args.out} is a folder: give a file name")
         ensure_output_dir(Path(args.out).parent)
-    if args.threads:
+    if args.threads is not None:
+        if args.threads < 1:
+            raise ConfigError(f"--threads must be a positive number of threads, got {args.threads} "
+                              f"(leave it out for torch's default)")
         torch.set_num_threads(args.threads)
     config = TrackerConfig.from_yaml(args.config) if args.config else None
     overrides = preset(args.preset) if args.preset else None
     tracker = build_tracker(args.variant, args.weights, args.device, config=config, overrides=overrides)
+    if args.preset == "gpu" and tracker.device.type != "cuda":
+        warnings.warn(f"--preset gpu is made for a CUDA device; on {tracker.device.type} --preset realtime is the "
+                      f"fast one", stacklevel=2)
+    trained_as = tracker.checkpoint.get("variant") if args.weights else None
+    if trained_as is not None and str(trained_as).lower() != tracker.variant.lower():
+        try:
+            trained_as = resolve_variant(trained_as)
+        except ConfigError:
+            pass
+        if trained_as != tracker.variant:
+            warnings.warn(f"{args.weights} holds weights trained as {trained_as}; tracking with them as "
+                          f"{tracker.variant} (give --variant {trained_as} to track as trained)", stacklevel=2)
     seq = load_sequence(args.source)
     one_based = seq.groundtruth is not None
     init_box = None
     if args.init:
         init_box = parse_box_arg(args.init)
         init_box = from_one_based(init_box) if one_based else init_box
-    boxes, t_track, t_e2e = track_sequence(seq, tracker, init_box, video=args.video,
-                                                show_response=args.show_response, progress=show_progress(args))
+    try:
+        boxes, t_track, t_e2e = track_sequence(seq, tracker, init_box, video=args.video,
+                                               show_response=args.show_response, progress=show_progress(args))
+    except BaseException as exc:                  # keep what was tracked before the failure
+        tracked = getattr(exc, "tracked_boxes", None)
+        if not args.out or tracked is None or not len(tracked):
+            raise
+        write_boxes(args.out, to_one_based(tracked) if one_based else tracked)
+        if isinstance(exc, EDCFError):
+            raise type(exc)(f"{exc}; the {len(tracked)} boxes tracked before it are in {args.out}") from None
+        print(f"edcf: the {len(tracked)} boxes tracked so far are in {args.out}", file=sys.stderr)
+        raise
     if args.out:
         write_boxes(args.out, to_one_based(boxes) if one_based else boxes)
     n = len(boxes)

@@ -156,13 +156,19 @@ def grid_crop(frame: torch.Tensor, step: torch.Tensor, x0: torch.Tensor, y0: tor
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
-    """``cpu``, ``cuda``, ``cuda:N`` (or None -> cpu); a clear ConfigError when CUDA is not available."""
+    """``cpu``, ``cuda``, ``cuda:N`` (or None -> cpu); a clear ConfigError for any other device type (``mps``,
+    ``meta``, ...) and when CUDA or that CUDA device is not available."""
     try:
         dev = torch.device(device or "cpu")
     except (RuntimeError, TypeError, ValueError):
         raise ConfigError(f"unknown device {device!r}: use cpu, cuda or cuda:N") from None
+    if dev.type not in ("cpu", "cuda"):
+        raise ConfigError(f"device {str(device)!r} is not supported: use cpu, cuda or cuda:N")
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError("device 'cuda' requested but CUDA is not available (use --device cpu)")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ConfigError(f"device {str(device)!r} requested but only {torch.cuda.device_count()} CUDA device(s) "
+                          f"are present")
     return dev
 
 

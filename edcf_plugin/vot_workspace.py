@@ -1,7 +1,8 @@
 """``edcf vot-workspace OUT --sequences DIR``: a ready, offline VOT toolkit workspace.
 
 The workspace holds ``config.yaml`` (stack + registry), the stack file, a ``trackers.ini`` registering EDCF and its
-ablation variants, and ``sequences/`` in the VOT format::
+ablation variants, the marker ``.edcf-vot-workspace`` (``--force`` replaces only a folder that holds it), and
+``sequences/`` in the VOT format::
 
     sequences/list.txt
     sequences/<Name>/sequence          channels.color=color/%08d.jpg, fps, width, height, length
@@ -35,6 +36,8 @@ DEFAULT_STACK = "edcf_vot"
 #: The TraX server module the registry starts (``python -m edcf_plugin.trax``).
 SERVER_MODULE = "edcf_plugin.trax"
 LINK_MODES = ("copy", "symlink", "hardlink")
+#: Written into every workspace this command builds; ``--force`` deletes only a folder that holds it.
+MARKER = ".edcf-vot-workspace"
 
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9_-]+$")
 _SEPARATORS = re.compile(r"[,\s;]+")
@@ -272,6 +275,7 @@ def _write_workspace(out: Path, root: Path, kind: str, folders: list, stack_file
     shutil.copyfile(stack_file, out / stack_file.name)
     (out / "trackers.ini").write_text(trackers_ini())
     (out / "results").mkdir()
+    (out / MARKER).write_text("VOT workspace written by `edcf vot-workspace`; `--force` may replace this folder\n")
     (out / "config.yaml").write_text(f"# VOT toolkit workspace written by `edcf vot-workspace` from {root}\n"
                                      f"stack: {stack_file.name}\n"
                                      "registry:\n- ./trackers.ini\n")
@@ -298,8 +302,9 @@ def build_workspace(out, sequences, split: Optional[str] = None, names: Optional
     if out.exists() and any(out.iterdir()):
         if not force:
             raise InputError(f"{out} exists and is not empty (use --force to replace a workspace)")
-        if not (out / "config.yaml").is_file():
-            raise InputError(f"{out} is not empty and is not a VOT workspace (no config.yaml); refusing to delete it")
+        if not (out / MARKER).is_file():
+            raise InputError(f"{out} is not a VOT workspace written by edcf vot-workspace (no {MARKER} file); "
+                             f"refusing to delete it: remove it yourself or choose another folder")
     # Build next to OUT and move it into place at the end: a failed build leaves nothing half-written.
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
@@ -339,7 +344,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="frames between multistart anchors (default: 50, as VOT2020)")
     parser.add_argument("--max-frames", type=int, default=None,
                         help="keep only the first N frames of each sequence (quick checks)")
-    parser.add_argument("--force", action="store_true", help="replace an existing workspace in OUT")
+    parser.add_argument("--force", action="store_true",
+                        help=f"replace a workspace this command wrote in OUT (recognised by its {MARKER} file; "
+                             f"any other folder is never deleted)")
 
 
 def run(args: argparse.Namespace) -> int:
