@@ -13,9 +13,11 @@ Also ``python -m train ...`` from the repository root and ``python -m edcf_plugi
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
-from ..errors import EDCFError
+from ..errors import EDCFError, one_line
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--synthetic", action="store_true", help="add procedural synthetic videos (no download)")
     run_len = parser.add_mutually_exclusive_group()
     run_len.add_argument("--epochs", type=int, help="number of epochs")
-    run_len.add_argument("--steps", type=int, help="total optimiser steps (overrides epochs)")
+    run_len.add_argument("--steps", type=int, help="total optimiser steps, >= 1 (overrides epochs)")
     parser.add_argument("--batch-size", type=int, help="pairs per step per process")
     parser.add_argument("--samples-per-epoch", type=int, help="pairs per epoch (checkpoint interval)")
     parser.add_argument("--variant", help="SiamFC, EDSiam, CACFNet, CACFNet+ or EDCF (selects the loss terms)")
@@ -49,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="build part of the synthetic videos from real images: a photo folder or an OTB-style "
                              "root (its 'train' split only), repeatable")
     parser.add_argument("--num-workers", type=int, help="DataLoader worker processes")
-    parser.add_argument("--threads", type=int, help="torch CPU threads")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (0: torch's default, as in the recipe)")
     parser.add_argument("--seed", type=int, help="random seed")
     parser.add_argument("--amp", choices=["auto", "bf16", "off"], help="mixed precision (auto: fp16 on CUDA)")
     parser.add_argument("--keep-epochs", action="store_true", help="also keep epoch_NNN.pth for every epoch")
@@ -57,9 +59,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def build_config(args: argparse.Namespace):
+    from ..errors import ConfigError
     from .config import load_config, replace
     from .datasets import parse_data_spec
 
+    # a recipe's "steps: 0" means "run the epochs"; on the command line --steps 0 would silently do that instead
+    if args.steps is not None and args.steps < 1:
+        raise ConfigError(f"--steps must be >= 1, got {args.steps} (give --epochs N to run whole epochs)")
+    if args.threads is not None and args.threads < 0:
+        raise ConfigError(f"--threads must be >= 0 (0: torch's default), got {args.threads}")
     cfg = load_config(args.config)
     changes = {"variant": args.variant, "batch_size": args.batch_size, "seed": args.seed,
                "samples_per_epoch": args.samples_per_epoch, "num_workers": args.num_workers,
@@ -111,6 +119,19 @@ def ignored_on_resume(args: argparse.Namespace) -> list[str]:
     return ["--" + k.replace("_", "-") for k in RECIPE_OPTIONS if getattr(args, k, None) not in (None, False, [])]
 
 
+def check_out_dir(out: str) -> None:
+    """Create the output folder (every rank may: exist_ok) and check that it can be written, before any training."""
+    from ..errors import InputError
+
+    path = Path(out)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create output folder {path}: {exc.strerror or exc}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write to output folder {path}: permission denied")
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         from .trainer import train
@@ -123,10 +144,11 @@ def run(args: argparse.Namespace) -> int:
         if not cfg.data and not cfg.use_synthetic and not args.resume:
             print("edcf train: error: no training data: give --data KIND:PATH and/or --synthetic", file=sys.stderr)
             return 2
+        check_out_dir(args.out)
         result = train(cfg, args.out, device=args.device, resume=args.resume,
                        keep_epochs=args.keep_epochs, progress=not args.no_progress)
     except EDCFError as exc:
-        print(f"edcf train: error: {exc}", file=sys.stderr)
+        print(f"edcf train: error: {one_line(exc)}", file=sys.stderr)
         return 2
     finally:
         import torch.distributed as dist

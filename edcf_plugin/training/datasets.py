@@ -128,11 +128,21 @@ def parse_boxes_tolerant(text: str, expected: int | None = None) -> tuple[np.nda
     return arr, bad
 
 
+def _read_text(path: Path) -> str:
+    """An annotation or list file's text; InputError naming the file when it cannot be read or is not UTF-8."""
+    try:
+        return path.read_text()
+    except UnicodeDecodeError as exc:
+        raise InputError(f"cannot read {path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
 def _read_flags(path: Path, n: int) -> np.ndarray | None:
     """0/1 flags, one per frame, separated by commas or newlines (LaSOT, GOT-10k). None if missing."""
     if not path.is_file():
         return None
-    vals = [p for p in _SPLIT.split(path.read_text().strip()) if p]
+    vals = [p for p in _SPLIT.split(_read_text(path).strip()) if p]
     try:
         arr = np.asarray([float(v) for v in vals])
     except ValueError:
@@ -220,7 +230,7 @@ class OTBFolders(TrackDataset):
             gt = folder / "groundtruth_rect.txt"
             if not gt.is_file():
                 raise InputError(f"annotation file not found: {gt}")
-            boxes, bad = parse_boxes_tolerant(gt.read_text(), expected=len(frames))
+            boxes, bad = parse_boxes_tolerant(_read_text(gt), expected=len(frames))
             self.stats["bad_lines"] += bad
             step = int(index_entry(folder).get("frame_step") or 1)
             self.tracks.append(Track(folder.name, [str(f) for f in frames], from_one_based(boxes),
@@ -300,7 +310,7 @@ class GOT10k(TrackDataset):
         listing = base / "list.txt"
         if not listing.is_file():
             raise InputError(f"GOT-10k sequence list not found: {listing}")
-        names = [n.strip() for n in listing.read_text().splitlines() if n.strip()]
+        names = [n.strip() for n in _read_text(listing).splitlines() if n.strip()]
         gts = [base / n / "groundtruth.txt" for n in names]
         for gt in gts:
             if not gt.is_file():
@@ -310,7 +320,7 @@ class GOT10k(TrackDataset):
             tracks, bad = [], 0
             for name, gt in zip(names, gts):
                 frames = _frames_in(base / name)
-                boxes, b = parse_boxes_tolerant(gt.read_text(), expected=len(frames))
+                boxes, b = parse_boxes_tolerant(_read_text(gt), expected=len(frames))
                 bad += b
                 vis = np.ones(len(frames), bool)
                 absence = _read_flags(base / name / "absence.label", len(frames))
@@ -348,7 +358,7 @@ class LaSOT(TrackDataset):
             tracks, bad = [], 0
             for seq, gt in zip(seqs, gts):
                 frames = _frames_in(_require_dir(seq / "img", "LaSOT frame folder"))
-                boxes, b = parse_boxes_tolerant(gt.read_text(), expected=len(frames))
+                boxes, b = parse_boxes_tolerant(_read_text(gt), expected=len(frames))
                 bad += b
                 vis = np.ones(len(frames), bool)
                 for flag in ("full_occlusion.txt", "out_of_view.txt"):

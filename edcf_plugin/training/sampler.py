@@ -5,8 +5,14 @@ with at least two visible frames, an exemplar frame and a search frame at most `
 (both visible; ``frame_range`` counts source frames, so a track subsampled every ``frame_step`` frames
 allows ``frame_range / frame_step`` entries), then process them (:mod:`.processing`). Determinism per index makes the sampler work with
 any number of workers and with ``DistributedSampler`` (each rank draws different indices).
+
+A pair whose image cannot be read (missing or corrupt file) is skipped: the item draws another pair from the same
+random stream (still deterministic), up to ``MAX_DRAWS`` times. Each unreadable file is named once per process
+(a warning) and the skips are counted across worker processes (:meth:`PairDataset.take_skipped`).
 """
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import torch
@@ -15,6 +21,11 @@ from torch.utils.data import Dataset
 from ..errors import InputError
 from .datasets import TrackDataset
 from .processing import PairProcessing
+
+#: Pairs one item may draw before giving up when their images cannot be read.
+MAX_DRAWS = 100
+#: Skip counters for DataLoader workers (one each, so that no two processes add to the same one).
+SKIP_SLOTS = 256
 
 
 class PairDataset(Dataset):
@@ -39,6 +50,9 @@ class PairDataset(Dataset):
         self.weights = w / w.sum()
         ranges = frame_range if isinstance(frame_range, (list, tuple)) else [frame_range] * len(datasets)
         self.frame_ranges = [max(1, int(r)) for r in ranges]
+        # skips per process (slot 0: this one, 1 + id: DataLoader worker id), in memory the workers share
+        self._skipped = torch.zeros(1 + SKIP_SLOTS, dtype=torch.int64).share_memory_()
+        self._reported: set[str] = set()
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = int(epoch)
@@ -59,10 +73,28 @@ class PairDataset(Dataset):
         j = int(near[rng.integers(len(near))])
         return ds, track, i, j
 
+    def take_skipped(self) -> int:
+        """Pairs skipped for an unreadable image since the last call (all worker processes), and reset."""
+        n = int(self._skipped.sum())
+        self._skipped.zero_()
+        return n
+
     def __getitem__(self, index: int) -> dict:
         rng = np.random.default_rng([self.seed, self.epoch, int(index)])
-        ds, track, i, j = self.sample_pair(rng)
-        z_img = ds.read_frame(track, i)
-        x_img = z_img if j == i else ds.read_frame(track, j)
+        for _ in range(MAX_DRAWS):
+            ds, track, i, j = self.sample_pair(rng)
+            try:
+                z_img = ds.read_frame(track, i)
+                x_img = z_img if j == i else ds.read_frame(track, j)
+                break
+            except InputError as exc:
+                error = exc
+                worker = torch.utils.data.get_worker_info()
+                self._skipped[0 if worker is None else 1 + worker.id % SKIP_SLOTS] += 1
+                if str(exc) not in self._reported:
+                    self._reported.add(str(exc))
+                    warnings.warn(f"training pair skipped: {exc}", stacklevel=2)
+        else:
+            raise InputError(f"no readable pair in {MAX_DRAWS} draws (item {index}, epoch {self.epoch}): {error}")
         sample = self.processing(z_img, track.boxes[i], x_img, track.boxes[j], rng)
         return {k: torch.from_numpy(np.asarray(v)) for k, v in sample.items()}

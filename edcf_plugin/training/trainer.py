@@ -321,6 +321,9 @@ def train(cfg: TrainConfig, out_dir: str | Path, device: str = "cpu",
                     msg += f" (semantic {metrics['val/semantic/auc']:.1f}, CF {metrics['val/cf/auc']:.1f})"
                 label = "" if cfg.validation.select == "auc" else f"{cfg.validation.select} "
                 msg += f" (best {label}{best_auc:.1f})"
+            skipped = pairs.take_skipped()
+            if skipped:
+                msg += f", {skipped} pair(s) skipped for an unreadable image"
             print(msg, flush=True)
             if writer is not None:
                 writer.flush()
