@@ -209,3 +209,20 @@ def test_cli_flags_for_branch_validation_and_real_images(tmp_path, capsys):
     assert cli.main(["--synthetic", "--out", str(tmp_path / "o2"), "--val-root", str(root), "--val-sequences", "seqB",
                      "--val-select", "cf"] + TINY_ARGS) == 2
     assert "needs validation branches" in capsys.readouterr().err
+
+
+def test_loader_workers_draw_new_pairs_every_epoch():
+    """With loader workers, set_epoch must reach them: epoch 2 draws other pairs than epoch 1 (persistent workers
+    kept the first epoch's copy of the dataset and repeated its pairs)."""
+    cfg = tiny_cfg(num_workers=1, samples_per_epoch=4, batch_size=2)
+    ds = SyntheticTracks(6, 20, size=(120, 160), seed=0)
+    pairs = PairDataset([ds], PairProcessing(), 4, frame_range=5, seed=0)
+    loader = trainer.make_loader(pairs, cfg, None, torch.device("cpu"))
+    epochs = []
+    for epoch in range(2):
+        pairs.set_epoch(epoch)
+        epochs.append(torch.cat([b["search"] for b in loader]))
+    pairs.set_epoch(1)
+    expected = torch.stack([pairs[i]["search"] for i in range(4)])
+    assert not torch.equal(epochs[0], epochs[1])
+    assert torch.equal(epochs[1], expected)

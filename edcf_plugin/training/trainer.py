@@ -75,6 +75,14 @@ def build_data(cfg: TrainConfig) -> tuple[list, list[float], list[int]]:
     return datasets, weights, ranges
 
 
+def make_loader(pairs: PairDataset, cfg: TrainConfig, sampler, dev: torch.device) -> DataLoader:
+    """The batch loader. Workers are not persistent: each epoch's workers start from the main process's
+    ``pairs``, so ``pairs.set_epoch`` reaches them (persistent workers keep the first epoch's copy and would draw
+    the same pairs every epoch)."""
+    return DataLoader(pairs, batch_size=cfg.batch_size, sampler=sampler, shuffle=False, drop_last=True,
+                      num_workers=cfg.num_workers, pin_memory=dev.type == "cuda", persistent_workers=False)
+
+
 def _atomic_json(path: Path, data: dict) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(data, indent=1))
@@ -172,9 +180,7 @@ def train(cfg: TrainConfig, out_dir: str | Path, device: str = "cpu",
     # ---- data ---------------------------------------------------------------------------------------
     sampler = DistributedSampler(pairs, num_replicas=world, rank=rank, shuffle=False, drop_last=True) \
         if distributed else None
-    loader = DataLoader(pairs, batch_size=cfg.batch_size, sampler=sampler, shuffle=False, drop_last=True,
-                        num_workers=cfg.num_workers, pin_memory=dev.type == "cuda",
-                        persistent_workers=cfg.num_workers > 0)
+    loader = make_loader(pairs, cfg, sampler, dev)
     steps_per_epoch = len(loader)
     if steps_per_epoch < 1:
         raise ConfigError(f"samples_per_epoch {cfg.samples_per_epoch} gives no full batch of {cfg.batch_size} "
