@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The bench stages of benchmarks/plans/model_2026-12-06.md. Run from the repository root, in a venv whose cv2 has
-# the contrib trackers (docs/benchmarks/bench.md), nothing else running. Stages: select | b1 | b2.
+# the contrib trackers (docs/benchmarks/bench.md), nothing else running. Stages: select | b1a | b1b | b2.
 set -euo pipefail
 PLAN=${PLAN:-runs/model_plan}
 SEQ=${SEQ:-../shared/data/sequences}
@@ -11,17 +11,21 @@ case "${1:-}" in
     edcf bench $VAL --trackers "EDCF-reference@current=${CURRENT:-edcf_plugin/models/edcf_default.pth},EDCF-reference@r1=$PLAN/r1/model.pth" \
       --runs 3 --init-jitter 1 --startup-runs 0 --threads 2 --pairs EDCF-reference@r1:EDCF-reference@current \
       --out "$PLAN/bench_select" ;;
-  b1)       # issue 19 item 6 targets, bundled model, bench split, 5 starts
+  b1a)      # issue 19 item 6, speed: the presets whose FPS is a target, with CSRT, 5 starts, nothing else running
     B=edcf_plugin/models/edcf_default.pth
-    edcf bench --split bench --trackers "EDCF-reference,EDCF-realtime,EDCF-fast,SiamFC@bundled=$B,CSRT" --weights "$B" \
+    edcf bench --split bench --trackers "EDCF-realtime,EDCF-fast,CSRT" --weights "$B" \
       --runs 5 --init-jitter 1 --threads 2 --startup-runs 3 \
-      --pairs "EDCF-reference:CSRT,EDCF-realtime:EDCF-reference,EDCF-realtime:CSRT,EDCF-fast:CSRT,SiamFC@bundled:CSRT" \
-      --out "$PLAN/bench_b1" ;;
-  b2)       # the ablation, own weights, and EDCF from scratch at the same budget, 3 starts
+      --pairs "EDCF-realtime:CSRT,EDCF-fast:CSRT" --out "$PLAN/bench_b1a" ;;
+  b1b)      # issue 19 item 6, accuracy: the reference preset and the semantic branch alone, 5 starts (same starts)
+    B=edcf_plugin/models/edcf_default.pth
+    edcf bench --split bench --trackers "EDCF-reference,SiamFC@bundled=$B,CSRT" --weights "$B" \
+      --runs 5 --init-jitter 1 --threads 2 --startup-runs 0 \
+      --pairs "EDCF-reference:CSRT,SiamFC@bundled:CSRT" --out "$PLAN/bench_b1b" ;;
+  b2)       # the ablation, own weights, and EDCF from scratch at the same budget, 2 starts
     A=$PLAN/ablation
     edcf bench --split bench --trackers "SiamFC@own=$A/SiamFC/best.pth,EDSiam@own=$A/EDSiam/best.pth,CACFNet@own=$A/CACFNet/best.pth,CACFNet+@own=$A/CACFNet+/best.pth,EDCF-reference@own=$A/EDCF/best.pth,EDCF-reference@scratch=$A/EDCF-scratch/best.pth,CSRT" \
-      --runs 3 --init-jitter 1 --threads 2 --startup-runs 0 \
+      --runs 2 --init-jitter 1 --threads 2 --startup-runs 0 \
       --pairs "EDCF-reference@own:CACFNet+@own,CACFNet+@own:CACFNet@own,EDCF-reference@own:EDSiam@own,EDSiam@own:SiamFC@own,EDCF-reference@own:EDCF-reference@scratch,EDCF-reference@own:CSRT" \
       --out "$PLAN/bench_b2" ;;
-  *) echo "usage: $0 select|b1|b2" >&2; exit 2 ;;
+  *) echo "usage: $0 select|b1a|b1b|b2" >&2; exit 2 ;;
 esac

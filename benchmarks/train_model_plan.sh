@@ -14,7 +14,7 @@ run() {  # name, edcf train args...
     touch "$OUT/$name/done"
 }
 run r1 --config train/configs/edcf_imagenet.yaml
-for v in EDCF CACFNet+ CACFNet EDSiam SiamFC; do
+for v in SiamFC EDSiam CACFNet CACFNet+ EDCF; do
     run "ablation/$v" --config train/configs/ablation_imagenet.yaml --variant "$v"
 done
 run ablation/EDCF-scratch --config train/configs/ablation_scratch.yaml
