@@ -23,9 +23,9 @@ case "${1:-}" in
       --pairs "EDCF-reference:CSRT,SiamFC@bundled:CSRT" --out "$PLAN/bench_b1b" ;;
   b2)       # the ablation, own weights, and EDCF from scratch at the same budget, 2 starts
     A=$PLAN/ablation
-    edcf bench --split bench --trackers "SiamFC@own=$A/SiamFC/best.pth,EDSiam@own=$A/EDSiam/best.pth,CACFNet@own=$A/CACFNet/best.pth,CACFNet+@own=$A/CACFNet+/best.pth,EDCF-reference@own=$A/EDCF/best.pth,EDCF-reference@scratch=$A/EDCF-scratch/best.pth,CSRT" \
+    edcf bench --split bench --trackers "SiamFC@own=$A/SiamFC/best.pth,EDSiam@own=$A/EDSiam/best.pth,CACFNet@own=$A/CACFNet/best.pth,CACFNet+@own=$A/CACFNet+/best.pth,EDCF-reference@own=$A/EDCF/best.pth,EDCF-reference@scratch=$A/EDCF-scratch/best.pth,EDCF-reference@r1=$PLAN/r1/model.pth,CSRT" \
       --runs 2 --init-jitter 1 --threads 2 --startup-runs 0 \
-      --pairs "EDCF-reference@own:CACFNet+@own,CACFNet+@own:CACFNet@own,EDCF-reference@own:EDSiam@own,EDSiam@own:SiamFC@own,EDCF-reference@own:EDCF-reference@scratch,EDCF-reference@own:CSRT" \
+      --pairs "EDCF-reference@own:CACFNet+@own,CACFNet+@own:CACFNet@own,EDCF-reference@own:EDSiam@own,EDSiam@own:SiamFC@own,EDCF-reference@own:EDCF-reference@scratch,EDCF-reference@own:CSRT,EDCF-reference@r1:CSRT" \
       --out "$PLAN/bench_b2" ;;
   *) echo "usage: $0 select|b1a|b1b|b2" >&2; exit 2 ;;
 esac
