@@ -65,7 +65,7 @@ class TrackerConfig:
     window_influence: float = 0.25   # weight of the cosine-window motion prior mixed into the fused response
     cf_weight: float = 0.8           # Eq. 16 fusion weight of the CF response g; f gets 1 - cf_weight. Eq. 16 as
     #                                  printed is 0.5 (f + g); 0.8 was chosen by a 2-fold cross-validation on the
-    #                                  train split, models trained without the held-out fold (BENCHMARKS.md 2,
+    #                                  train split, models trained without the held-out fold (BENCHMARKS.md 4,
     #                                  docs/benchmarks/s8/cv_plan.md: mean AUC 38.3 vs 32.1 for 0.5 on 9 unseen
     #                                  sequences; CF branch alone 27.9, semantic alone 24.3)
     # --- context-aware CF layer (Eq. 6-7, 17-18) ---
@@ -110,7 +110,7 @@ class TrackerConfig:
     crop_backend: str = "auto"       # "opencv": crops by cv2.warpAffine on the host; "torch": the frame is copied
     #                                  to the device once and every crop is a grid_sample there (no per-crop
     #                                  host work or copies); "auto": torch on CUDA, opencv on the CPU
-    cuda_graphs: bool = False        # EXPERIMENTAL, not yet working on a GPU (BENCHMARKS.md 1b): on CUDA with
+    cuda_graphs: bool = False        # EXPERIMENTAL, not yet working on a GPU (BENCHMARKS.md 5): on CUDA with
     #                                  single_pass (nearest update, resampled CF scales) and torch crops, replay
     #                                  each frame's detection and CF solve from captured CUDA graphs (one host
     #                                  read per frame; singular CF frequencies get a zero filter). A failed
@@ -225,7 +225,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # the other CF scales from their own crops (conv1 and the fine branch only) every 3rd frame, resampled from the
     # enlarged crop's features in between; bf16 features, single-precision CF solve on the frequencies where the
     # target's spectrum exceeds 1e-4 of its peak (cf_band: boxes identical to the full solve on the train split, the
-    # CF update ~1 ms cheaper; BENCHMARKS.md 1a, session 10); >= 40 FPS on 2 CPU threads
+    # CF update ~1 ms cheaper; BENCHMARKS.md 4); >= 40 FPS on 2 CPU threads
     "realtime": {"half_precision": True, "cf_half_precision": True, "single_pass": True,
                  "single_pass_cf_scales": "crops", "side_crop_interval": 3, "cf_solve_precision": "single",
                  "cf_band": 1e-4},
@@ -234,7 +234,7 @@ PRESETS: dict[str, dict[str, Any]] = {
                  "single_pass_cf_scales": "crops", "cf_solve_precision": "single", "cf_band": 1e-4},
     # realtime, re-solving the CF every 2nd frame with a smaller move margin (more re-crops on fast motion), the
     # other scales' crops on those frames only (resampled scales in between); chosen on the train split over
-    # every 3rd frame (BENCHMARKS.md 1a, session 6)
+    # every 3rd frame (BENCHMARKS.md 4)
     "fast": {"half_precision": True, "cf_half_precision": True, "single_pass": True, "cf_update_interval": 2,
              "single_pass_margin": 4, "single_pass_cf_scales": "crops", "side_crop_interval": 2,
              "cf_solve_precision": "single", "cf_band": 1e-4},

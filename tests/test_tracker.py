@@ -287,7 +287,7 @@ def test_torch_crop_backend_tracks_like_the_opencv_one(name, moving_sequence):
 def test_cuda_graph_functions_track_exactly_like_the_eager_path(name, moving_sequence):
     """The functions the cuda_graphs mode captures (detection from a uint8 frame and crop parameters; the CF solve
     on windows gathered at tensor offsets, without host synchronisation), run eagerly here, give the eager
-    single-pass path's boxes and scores exactly. Capturing them needs CUDA (BENCHMARKS.md 1b: not yet working)."""
+    single-pass path's boxes and scores exactly. Capturing them needs CUDA (BENCHMARKS.md 5: not yet working)."""
     from edcf_plugin.config import preset
     frames, gt = moving_sequence
     out = {}
