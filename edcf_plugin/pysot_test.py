@@ -429,6 +429,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .threads import passive_openmp_waiting
+
+    passive_openmp_waiting()                     # before torch is imported
     parser = argparse.ArgumentParser(prog="edcf-pysot-test",
                                      description="pysot tools/test.py for EDCF: track a pysot-toolkit "
                                                  "dataset and write pysot-toolkit result files.")

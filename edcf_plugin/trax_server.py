@@ -273,6 +273,9 @@ def _quit(server, reason: Optional[str]) -> None:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    from .threads import passive_openmp_waiting
+
+    passive_openmp_waiting()                     # before torch is imported
     parser = argparse.ArgumentParser(prog=PROG, description="TraX server for the EDCF tracker (VOT toolkit, any "
                                                             "TraX client). Talks the protocol on stdin/stdout.")
     add_arguments(parser)
