@@ -5,7 +5,8 @@ import pytest
 
 from edcf_plugin.errors import ConfigError, InputError
 from edcf_plugin.training.datasets import (GOT10k, ImageNetVID, LaSOT, OTBFolders, Track, TrackDataset,
-                                           parse_boxes_tolerant, parse_data_spec)
+                                           parse_boxes_tolerant)
+from edcf_plugin.training.data_sources import parse_data_spec
 from edcf_plugin.training.processing import PairProcessing
 from edcf_plugin.training.sampler import PairDataset
 from edcf_plugin.training.synthetic import SyntheticTracks

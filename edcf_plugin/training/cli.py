@@ -61,7 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def build_config(args: argparse.Namespace):
     from ..errors import ConfigError
     from .config import load_config, replace
-    from .datasets import parse_data_spec
+    from .data_sources import parse_data_spec
 
     # a recipe's "steps: 0" means "run the epochs"; on the command line --steps 0 would silently do that instead
     if args.steps is not None and args.steps < 1:

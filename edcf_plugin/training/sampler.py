@@ -3,8 +3,9 @@
 Item ``i`` of epoch ``e`` is a deterministic function of ``(seed, e, i)``: pick a dataset by weight, a track
 with at least two visible frames, an exemplar frame and a search frame at most ``frame_range`` frames apart
 (both visible; ``frame_range`` counts source frames, so a track subsampled every ``frame_step`` frames
-allows ``frame_range / frame_step`` entries), then process them (:mod:`.processing`). Determinism per index makes the sampler work with
-any number of workers and with ``DistributedSampler`` (each rank draws different indices).
+allows ``frame_range / frame_step`` entries), then process them (:mod:`.processing`). Determinism per index
+makes the sampler work with any number of workers and with ``DistributedSampler`` (each rank draws different
+indices).
 
 A pair whose image cannot be read (missing or corrupt file) is skipped: the item draws another pair from the same
 random stream (still deterministic), up to ``MAX_DRAWS`` times. Each unreadable file is named once per process

@@ -34,7 +34,7 @@ from ..errors import ConfigError, EDCFError
 from ..networks import EDCFNet
 from ..tracker import resolve_device
 from .config import VALIDATION_SELECT, TrainConfig, config_from_dict
-from .datasets import build_dataset
+from .data_sources import build_dataset
 from .losses import EDCFActor, loss_weights
 from .processing import PairProcessing
 from .sampler import PairDataset
