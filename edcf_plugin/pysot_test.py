@@ -7,7 +7,7 @@
 The loops are those of pysot's ``tools/test.py``:
 
 * one pass (OTB, UAV, NFS, LaSOT, GOT-10k, TrackingNet, VOT2018-LT and any other name): frame 1 initialises
-  the tracker on ``get_axis_aligned_bbox(gt[0])`` (see :mod:`edcf_plugin.pysot`) and that init box is the
+  the tracker on ``get_axis_aligned_bbox(gt[0])`` (see :mod:`edcf_plugin.pysot_tracker`) and that init box is the
   first line; every later frame is tracked. Absent targets after frame 1 are fine (evaluation handles them).
 * reset-based (VOT2016/2018/2019, or ``--protocol reset``): ``1`` when (re-)initialised, the box while the
   overlap with the ground truth (clipped to the image) is > 0, ``2`` at a failure, ``0`` for the four
@@ -37,7 +37,7 @@ import numpy as np
 from .config import PRESETS, preset
 from .errors import ConfigError, EDCFError, InputError, one_line_warnings
 from .metrics import VOT_SKIP, region_overlap
-from .pysot import EDCFPysotTracker, pysot_init_box, rect_to_vot_polygon
+from .pysot_tracker import EDCFPysotTracker, pysot_init_box, rect_to_vot_polygon
 from .pysot_datasets import (PROTOCOLS, Dataset, Video, default_protocol, format_ope_line, format_reset_line,
                              is_valid_box, load_dataset, result_files, result_layout, write_lines,
                              write_text_whole)
