@@ -33,7 +33,7 @@ from typing import Sequence
 import cv2
 
 from .errors import InputError
-from .sequences import IMAGE_EXTENSIONS, list_split
+from .sequences import IMAGE_EXTENSIONS, list_split, write_text_whole  # noqa: F401 (re-exported)
 
 #: Datasets that pysot's ``tools/test.py`` runs with the reset-based (supervised) protocol.
 RESET_DATASETS = ("VOT2016", "VOT2018", "VOT2019")
@@ -301,15 +301,6 @@ def format_reset_line(entry) -> str:
     if isinstance(entry, int):
         return "%d" % entry
     return ",".join("%.4f" % float(v) for v in entry)
-
-
-def write_text_whole(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` whole or not at all (a temporary file renamed over it): an interrupted run
-    leaves no half-written file for ``--resume`` or an evaluator to take as finished."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def write_lines(path: Path, lines: Sequence[str]) -> None:

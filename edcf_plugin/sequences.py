@@ -6,6 +6,7 @@ line per frame; commas, tabs or spaces). Boxes returned here are internal 0-base
 from __future__ import annotations
 
 import json
+import os
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -48,6 +49,24 @@ def ensure_output_dir(folder: str | Path) -> Path:
     except OSError as exc:
         raise InputError(f"cannot write results to {folder}: {exc.strerror or exc}") from None
     return folder
+
+
+def write_text_whole(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all: a temporary file beside it, renamed over it, so an
+    interrupted or failed write (disk full) leaves no half-written file to be taken as finished. A device, a pipe
+    or a link is written in place. Raises OSError."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        with open(path, "w") as fh:
+            fh.write(text)
+        return
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _has_jpeg_end(path: Path) -> bool:

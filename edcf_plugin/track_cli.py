@@ -10,7 +10,6 @@ carriage-return frames and ``grep '^frames='`` finds the summary.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 import warnings
@@ -25,7 +24,7 @@ from .boxes import as_box, from_one_based, to_one_based
 from .config import PRESETS, VARIANTS, TrackerConfig, preset, resolve_variant
 from .errors import ConfigError, EDCFError, InputError
 from .metrics import otb_summary
-from .sequences import Sequence, ensure_output_dir, load_sequence
+from .sequences import Sequence, ensure_output_dir, load_sequence, write_text_whole
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -154,19 +153,8 @@ def write_boxes(path: str | Path, boxes: np.ndarray) -> None:
     link is written in place). A failed write (disk full, ...) is an InputError naming the path.
     """
     path = Path(path)
-    text = "".join(",".join(f"{v:.4f}" for v in b) + "\n" for b in boxes)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.is_symlink() or (path.exists() and not path.is_file()):
-            with open(path, "w") as fh:
-                fh.write(text)
-            return
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            tmp.write_text(text)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_text_whole(path, "".join(",".join(f"{v:.4f}" for v in b) + "\n" for b in boxes))
     except OSError as exc:
         raise InputError(f"cannot write boxes to {path}: {exc.strerror or exc}") from None
 

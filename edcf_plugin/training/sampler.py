@@ -68,7 +68,7 @@ class PairDataset(Dataset):
         track = ds.tracks[self.usable[k][int(rng.integers(len(self.usable[k])))]]
         vis = np.flatnonzero(track.visible)
         i = int(vis[rng.integers(len(vis))])
-        span = max(1, int(round(self.frame_ranges[k] / max(1, getattr(track, "frame_step", 1)))))
+        span = max(1, int(round(self.frame_ranges[k] / track.frame_step)))
         near = vis[np.abs(vis - i) <= span]
         near = near[near != i] if len(near) > 1 else near
         j = int(near[rng.integers(len(near))])
