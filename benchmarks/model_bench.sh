@@ -21,11 +21,12 @@ case "${1:-}" in
     edcf bench --split bench --trackers "EDCF-reference,SiamFC@bundled=$B,CSRT" --weights "$B" \
       --runs 5 --init-jitter 1 --threads 2 --startup-runs 0 \
       --pairs "EDCF-reference:CSRT,SiamFC@bundled:CSRT" --out "$PLAN/bench_b1b" ;;
-  b2)       # the ablation, own weights, and EDCF from scratch at the same budget, 2 starts
+  b2)       # the ablation, own weights, and EDCF from scratch at the same budget, 5 starts (--resume: runs 1-2
+            # of the first, two-start B2 are reused from $PLAN/bench_b2/jobs where present)
     A=$PLAN/ablation
-    edcf bench --split bench --trackers "SiamFC@own=$A/SiamFC/best.pth,EDSiam@own=$A/EDSiam/best.pth,CACFNet@own=$A/CACFNet/best.pth,CACFNet+@own=$A/CACFNet+/best.pth,EDCF-reference@own=$A/EDCF/best.pth,EDCF-reference@scratch=$A/EDCF-scratch/best.pth,EDCF-reference@r1=$PLAN/r1/model.pth,CSRT" \
-      --runs 2 --init-jitter 1 --threads 2 --startup-runs 0 \
-      --pairs "EDCF-reference@own:CACFNet+@own,CACFNet+@own:CACFNet@own,EDCF-reference@own:EDSiam@own,EDSiam@own:SiamFC@own,EDCF-reference@own:EDCF-reference@scratch,EDCF-reference@own:CSRT,EDCF-reference@r1:CSRT" \
+    edcf bench --split bench --trackers "SiamFC@own=$A/SiamFC/best.pth,EDSiam@own=$A/EDSiam/best.pth,CACFNet@own=$A/CACFNet/best.pth,CACFNet+@own=$A/CACFNet+/best.pth,EDCF-reference@own=$A/EDCF/best.pth,EDCF-reference@scratch=$A/EDCF-scratch/best.pth,CSRT" \
+      --runs 5 --init-jitter 1 --threads 2 --startup-runs 0 --resume \
+      --pairs "EDCF-reference@own:CACFNet+@own,CACFNet+@own:CACFNet@own,EDCF-reference@own:EDSiam@own,EDSiam@own:SiamFC@own,EDCF-reference@own:EDCF-reference@scratch,EDCF-reference@own:CSRT" \
       --out "$PLAN/bench_b2" ;;
   *) echo "usage: $0 select|b1a|b1b|b2" >&2; exit 2 ;;
 esac

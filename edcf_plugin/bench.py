@@ -28,6 +28,9 @@ How it is made fair (every point is recorded in ``results.json``):
   failure), so one run measures one draw; jittered runs give the mean AUC over starts and, for ``--pairs``,
   the paired difference of two trackers run by run (same starts) with its standard error. Whole pixels keep
   OpenCV's rounded box moved by exactly the same amount. Scores compare with the unmoved ground truth.
+* every finished (tracker, run) is stored in ``--out``/``jobs/``; ``--resume`` reuses those whose job is the
+  same (tracker, weights file content, frames, start, threads, device), so an interrupted bench, or one given
+  more ``--runs``, runs only what is missing.
 
 An OpenCV tracker that reports failure (``ok`` False; OpenCV then returns ``0,0,0,0``) keeps its previous box:
 the one-pass (OPE) protocol has no re-initialisation. Accuracy: :func:`edcf_plugin.metrics.ope_scores` per
@@ -53,6 +56,7 @@ from typing import Callable, Sequence as SequenceType
 import numpy as np
 
 from .errors import ConfigError, EDCFError, InputError
+from .sequences import write_text_whole
 
 #: OpenCV tracker name -> factory attribute path in ``cv2`` (opencv-contrib-python 4.5.1+ / 5.x).
 OPENCV_TRACKERS = {"CSRT": "TrackerCSRT_create", "KCF": "TrackerKCF_create",
@@ -321,6 +325,26 @@ def worker_env(threads: int, malloc_tuning: bool) -> dict:
         env.setdefault("MALLOC_MMAP_THRESHOLD_", str(1 << 30))
         env.setdefault("MALLOC_TRIM_THRESHOLD_", str(1 << 30))
     return env
+
+
+def job_identity(spec: dict) -> dict:
+    """What makes two tracker runs the same measurement: the job spec, with the weights file's content hash."""
+    from .checkpoint import file_sha256
+
+    weights = spec.get("weights")
+    return {**spec, "weights_sha256": file_sha256(weights) if weights and Path(weights).is_file() else None}
+
+
+def finished_job(path: Path, spec: dict) -> dict | None:
+    """The result stored at ``path`` by an earlier run of the same job (``--resume``), or None when there is
+    none or it was made with another spec (tracker, weights content, sequences, starts, threads, device)."""
+    if not path.is_file():
+        return None
+    try:
+        stored = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return stored["result"] if stored.get("spec") == json.loads(json.dumps(job_identity(spec))) else None
 
 
 def run_job(spec: dict, env: dict, timeout: float, log: Path) -> dict:
@@ -662,6 +686,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="report AUC(A) - AUC(B) run by run (mean, standard error); with --init-jitter the runs "
                         "share their starts (default: every other tracker against the first)")
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds allowed per tracker process")
+    p.add_argument("--resume", action="store_true",
+                   help="reuse the runs an earlier, interrupted or shorter bench left in --out (jobs/) when their "
+                        "tracker, weights, sequences, start, threads and device are the same; run the rest")
     p.add_argument("--out", default=None, help="output folder (default: runs/bench/<UTC time>)")
 
 
@@ -753,8 +780,15 @@ def run(args: argparse.Namespace) -> int:
                 "weights": s.weights or args.weights,
                 "device": args.device, "threads": args.threads, "sequences": order,
                 "stage_profile": stage_profile}
+        job_file = out / "jobs" / f"run{r + 1}" / f"{s.name}.json"
+        done_job = finished_job(job_file, spec) if args.resume else None
+        if done_job is not None:
+            raw[s.name].append(done_job)
+            print(f"[{k}/{len(jobs)}] {s.name} run {r + 1}: reused ({job_file})", flush=True)
+            continue
         t0 = time.perf_counter()
         result = run_job(spec, env, args.timeout, log)
+        write_text_whole(job_file, json.dumps({"spec": job_identity(spec), "result": result}))
         raw[s.name].append(result)
         done = result["sequences"].values()
         fps = sum(q["frames"] for q in done) / max(sum(q["track_s"] for q in done), 1e-12)

@@ -333,3 +333,24 @@ def test_bench_cli_init_jitter_moves_each_runs_start_and_pairs_runs(bench_root, 
     table = (out / "table.md").read_text()
     assert "AUC mean ± SD" in table and "| CACFNet-fast − EDCF-fast | 3 |" in table and "run 2: (2, 0)" in table
     assert main(["bench", "--root", str(bench_root), "--trackers", "EDCF-fast", "--init-jitter", "-1"]) == 2
+
+
+def test_bench_resume_reuses_only_the_same_finished_runs(bench_root, tmp_path, capsys):
+    """--resume reruns nothing that is already in --out for the same job, and everything that differs."""
+    out = tmp_path / "resume"
+    base = ["bench", "--root", str(bench_root), "--trackers", "CACFNet-fast", "--threads", "1",
+            "--startup-runs", "0", "--init-jitter", "1", "--out", str(out)]
+    assert main([*base, "--runs", "1"]) == 0
+    first = json.loads((out / "results.json").read_text())["raw"]["CACFNet-fast"][0]
+    capsys.readouterr()
+    assert main([*base, "--runs", "2", "--resume"]) == 0
+    printed = capsys.readouterr().out
+    assert "CACFNet-fast run 1: reused" in printed and "CACFNet-fast run 2: reused" not in printed
+    report = json.loads((out / "results.json").read_text())
+    assert report["trackers"]["CACFNet-fast"]["runs"] == 2
+    assert report["raw"]["CACFNet-fast"][0]["startup_s"] == first["startup_s"]      # the stored run, not a new one
+    assert (out / "boxes" / "run1" / "CACFNet-fast" / "Alpha.txt").is_file()
+    # Run 2 starts elsewhere with --init-jitter 2 (run 1 starts unmoved either way): only run 1 is the same job.
+    assert main([*base[:-4], "--init-jitter", "2", "--out", str(out), "--runs", "2", "--resume"]) == 0
+    printed = capsys.readouterr().out
+    assert "CACFNet-fast run 1: reused" in printed and "CACFNet-fast run 2: reused" not in printed
