@@ -56,7 +56,7 @@ from typing import Callable, Sequence as SequenceType
 import numpy as np
 
 from .errors import ConfigError, EDCFError, InputError
-from .sequences import write_text_whole
+from .sequences import write_output, write_text_whole
 
 #: OpenCV tracker name -> factory attribute path in ``cv2`` (opencv-contrib-python 4.5.1+ / 5.x).
 OPENCV_TRACKERS = {"CSRT": "TrackerCSRT_create", "KCF": "TrackerKCF_create",
@@ -837,13 +837,13 @@ def run(args: argparse.Namespace) -> int:
                                              "weights_sha256": file_sha256(s.weights) if s.weights else None}}
                           for s in specs for k, v in [(s.name, report["trackers"][s.name])]}
     table = markdown_report(report)
-    (out / "table.md").write_text(table)
+    write_output(out / "table.md", table, what="the bench table")
     for name, results in raw.items():            # boxes as OTB result files (1-based), then out of the JSON
         for r, result in enumerate(results, 1):
             for seq, res in result["sequences"].items():
                 write_boxes(out / "boxes" / f"run{r}" / name / f"{seq}.txt",
                             to_one_based(np.asarray(res.pop("boxes"))))
-    (out / "results.json").write_text(json.dumps({**report, "raw": raw}, indent=1))
+    write_output(out / "results.json", json.dumps({**report, "raw": raw}, indent=1), what="the bench results")
     try:
         plots = write_plots(report, out)
     except EDCFError as exc:

@@ -36,9 +36,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from .errors import EDCFError, one_line, one_line_warnings
-    from .threads import passive_openmp_waiting
+    from .process_setup import process_setup
 
-    passive_openmp_waiting()                     # before any subcommand imports torch
+    process_setup()                              # before any subcommand imports torch
 
     one_line_warnings("edcf")
     argv = list(sys.argv[1:] if argv is None else argv)

@@ -31,7 +31,7 @@ from . import metrics as M
 from .errors import ConfigError, EDCFError, InputError
 from .pysot_datasets import (PROTOCOLS, Dataset, Video, default_protocol, load_dataset, read_trajectory,
                              result_files, result_layout, vot_run_files)
-from .sequences import ensure_output_dir
+from .sequences import ensure_output_dir, write_output
 
 
 # ------------------------------------------------------------------------------------------ loading
@@ -411,10 +411,10 @@ def run(args: argparse.Namespace) -> int:
     print(table, end="")
     if args.out:
         out = Path(args.out).expanduser().resolve()             # made and checked before the evaluation
-        (out / "results.json").write_text(json.dumps(_json_safe(report), indent=1, allow_nan=False))
+        write_output(out / "results.json", json.dumps(_json_safe(report), indent=1, allow_nan=False))
         title = f"# {report['dataset']}: {', '.join(report['trackers'])}\n\n"
-        (out / "results.md").write_text(title + f"Results: `{report['results']}`; ground truth: "
-                                        f"`{report['ground_truth']}`; {report['date']}.\n\n" + table)
+        write_output(out / "results.md", title + f"Results: `{report['results']}`; ground truth: "
+                     f"`{report['ground_truth']}`; {report['date']}.\n\n" + table)
         plots = plot_ope(report, out) if protocol == "ope" else plot_vot(report, out)
         print(f"report: {out / 'results.md'}, {out / 'results.json'}, " + ", ".join(p.name for p in plots))
     return 0

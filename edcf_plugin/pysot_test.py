@@ -429,9 +429,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .threads import passive_openmp_waiting
+    from .process_setup import process_setup
 
-    passive_openmp_waiting()                     # before torch is imported
+    process_setup()                              # before torch is imported
     parser = argparse.ArgumentParser(prog="edcf-pysot-test",
                                      description="pysot tools/test.py for EDCF: track a pysot-toolkit "
                                                  "dataset and write pysot-toolkit result files.")

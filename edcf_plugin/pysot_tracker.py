@@ -84,7 +84,10 @@ class EDCFPysotTracker:
                  config: TrackerConfig | str | Path | None = None, overrides: dict | None = None,
                  tracker=None):
         if tracker is None:
+            from .process_setup import steady_allocator
             from .tracker import build_tracker
+
+            steady_allocator()                       # this runs inside a user's script: no entry point set it
             if config is not None and not isinstance(config, TrackerConfig):
                 config = TrackerConfig.from_yaml(config)
             tracker = build_tracker(variant=variant, weights=weights, device=device, config=config,

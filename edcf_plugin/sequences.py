@@ -69,6 +69,15 @@ def write_text_whole(path: str | Path, text: str) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def write_output(path: str | Path, text: str, what: str = "results") -> None:
+    """:func:`write_text_whole` for a command's output file: a failed write (disk full, no permission, ...) is an
+    InputError naming ``what`` and the path, and leaves no partial file."""
+    try:
+        write_text_whole(path, text)
+    except OSError as exc:
+        raise InputError(f"cannot write {what} to {path}: {exc.strerror or exc}") from None
+
+
 def _has_jpeg_end(path: Path) -> bool:
     """Whether the file's last bytes hold the JPEG end-of-image marker (FF D9; trailing padding allowed)."""
     with open(path, "rb") as fh:

@@ -24,7 +24,7 @@ from .boxes import as_box, from_one_based, to_one_based
 from .config import PRESETS, VARIANTS, TrackerConfig, preset, resolve_variant
 from .errors import ConfigError, EDCFError, InputError
 from .metrics import otb_summary
-from .sequences import Sequence, ensure_output_dir, load_sequence, write_text_whole
+from .sequences import Sequence, ensure_output_dir, load_sequence, write_output
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -152,11 +152,7 @@ def write_boxes(path: str | Path, boxes: np.ndarray) -> None:
     The file is written whole or not at all: a temporary file beside it, renamed over it (a device, a pipe or a
     link is written in place). A failed write (disk full, ...) is an InputError naming the path.
     """
-    path = Path(path)
-    try:
-        write_text_whole(path, "".join(",".join(f"{v:.4f}" for v in b) + "\n" for b in boxes))
-    except OSError as exc:
-        raise InputError(f"cannot write boxes to {path}: {exc.strerror or exc}") from None
+    write_output(path, "".join(",".join(f"{v:.4f}" for v in b) + "\n" for b in boxes), what="boxes")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -21,11 +22,35 @@ from .checkpoint import build_network, default_weights, load_checkpoint
 from .config import VARIANTS, TrackerConfig, resolve_variant  # noqa: F401 (VARIANTS re-exported)
 from .errors import ConfigError
 from .networks import EDCFNet
+from .process_setup import RELEASE_EVERY, release_free_memory
 from .sequences import to_bgr
 
 #: Stride (pixels of the search patch) of the fine CF features and of the semantic response.
 FINE_STRIDE = 2
 EMBED_STRIDE = 8
+#: Entries the tracker keeps of its geometry-derived constants (cosine windows, sampling grids, Gaussian targets
+#: keyed by the target's size): one frame uses fewer than 20; a long run whose target changes size would otherwise
+#: add entries without end.
+CACHE_ENTRIES = 48
+
+
+class BoundedCache(OrderedDict):
+    """A dict that keeps its ``limit`` most recently used entries (insertion and ``[]`` reads count as use)."""
+
+    def __init__(self, limit: int):
+        super().__init__()
+        self.limit = limit
+
+    def __getitem__(self, key):
+        value = super().__getitem__(key)
+        self.move_to_end(key)
+        return value
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        self.move_to_end(key)
+        while len(self) > self.limit:
+            self.popitem(last=False)
 
 
 def context_cell_offsets(w: float, h: float, side: float, config: TrackerConfig) -> list[tuple[int, int]]:
@@ -207,7 +232,7 @@ class EDCFTracker:
         self._scales = torch.tensor(
             [self.config.scale_step ** (i - self.config.scale_num // 2) for i in range(self.config.scale_num)],
             dtype=torch.float64)
-        self._cache: dict = {}
+        self._cache = BoundedCache(CACHE_ENTRIES)
         self._torch_crops = self.config.crop_backend == "torch" or (
             self.config.crop_backend == "auto" and self.device.type == "cuda")
         self._frame_t = None
@@ -784,6 +809,8 @@ class EDCFTracker:
         self.pos, self.size = new_pos, new_size
 
         self._frame += 1
+        if self._frame % RELEASE_EVERY == 0:
+            release_free_memory()                  # the heap's free pages back to the system (process_setup.py)
         if cf_update:
             # Eq. 17-18: w_t = alpha_t w + (1 - alpha_t) w_{t-1}, alpha_t = alpha f*(x_t) / f*(x_1).
             alpha = c.cf_lr

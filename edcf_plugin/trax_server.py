@@ -8,7 +8,7 @@ this module only converts between TraX and the package conventions (docs/ARCHITE
 * images on the ``color`` channel: PATH (read with :func:`edcf_plugin.sequences.read_image`), MEMORY (TraX
   stores RGB or gray rows, converted to BGR / gray) and BUFFER (an encoded JPEG/PNG, decoded with OpenCV).
 * a new INITIALIZE in the same process restarts tracking (re-initialisation after a failure, multistart anchors,
-  sequences run backwards).
+  sequences run backwards); a FRAME whose size differs from the INITIALIZE frame's is refused (exit status 2).
 
 The model is loaded and warmed up before the server greets the client, because the toolkit times every reply but
 not the start-up. Settings come from arguments or, for ``trackers.ini``, from the environment variables
@@ -207,6 +207,7 @@ def serve(tracker, name: str = "EDCF") -> int:
                          tracker_description="EDCF: encoder-decoder correlation-filter tracker",
                          tracker_family="edcf")
     initialized = False
+    size = None                                     # (height, width) of the frame INITIALIZE gave
     frames = 0
     try:
         while True:
@@ -227,10 +228,15 @@ def serve(tracker, name: str = "EDCF") -> int:
                     box = box_from_trax(request.objects[0][0])
                     tracker.init(image, box)
                     initialized = True
+                    size = image.shape[:2]
                     confidence = 1.0
                 else:
                     if not initialized:
                         raise InputError("FRAME received before INITIALIZE")
+                    if image.shape[:2] != size:
+                        raise InputError(f"frame {frames + 1} after INITIALIZE is {image.shape[1]}x{image.shape[0]} "
+                                         f"pixels, the sequence was initialised on {size[1]}x{size[0]}: boxes would "
+                                         f"answer in the old coordinates (send INITIALIZE to start a new sequence)")
                     if request.objects:
                         log(f"FRAME carries {len(request.objects)} new objects; ignored (single-object tracker)")
                     box, confidence = tracker.update(image)
@@ -273,9 +279,9 @@ def _quit(server, reason: Optional[str]) -> None:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    from .threads import passive_openmp_waiting
+    from .process_setup import process_setup
 
-    passive_openmp_waiting()                     # before torch is imported
+    process_setup()                              # before torch is imported
     parser = argparse.ArgumentParser(prog=PROG, description="TraX server for the EDCF tracker (VOT toolkit, any "
                                                             "TraX client). Talks the protocol on stdin/stdout.")
     add_arguments(parser)

@@ -349,6 +349,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              f"any other folder is never deleted)")
 
 
+def stack_notes(stack_file: Path, shortest: int) -> list[str]:
+    """What a user should know before reading this workspace's figures: EAO on sequences shorter than its lower
+    length bound, and the real-time experiment run with a slow entry."""
+    import yaml
+
+    experiments = (yaml.safe_load(Path(stack_file).read_text()) or {}).get("experiments", {}) or {}
+    lows = [a["low"] for e in experiments.values() for a in (e or {}).get("analyses", []) or []
+            if isinstance(a, dict) and "eao" in str(a.get("type", "")) and "low" in a]
+    notes = []
+    if lows and shortest < min(lows):
+        notes.append(f"note: EAO averages expected overlaps over sequence lengths from {min(lows)} frames on; the "
+                     f"shortest sequence here has {shortest}, so EAO can come out nan or 0.000 (with numpy "
+                     f"warnings): this workspace checks that the pipeline runs; read accuracy and robustness")
+    if "realtime" in experiments and len(experiments) > 1:
+        notes.append("note: the realtime experiment scores the entry's speed: evaluate EDCF-realtime for it, or "
+                     "use --stack edcf_accuracy for EDCF and --stack edcf_realtime for EDCF-realtime (docs/vot.md)")
+    return notes
+
+
 def run(args: argparse.Namespace) -> int:
     names = [n.strip() for n in args.names.split(",") if n.strip()] if args.names else None
     summary = build_workspace(args.out, args.sequences, split=args.split, names=names, stack=args.stack,
@@ -357,6 +376,9 @@ def run(args: argparse.Namespace) -> int:
     frames = sum(summary["sequences"].values())
     print(f"workspace {summary['workspace']}: stack {summary['stack']}, {len(summary['sequences'])} sequences, "
           f"{frames} frames")
-    print(f"next: vot evaluate --workspace {summary['workspace']} EDCF && "
-          f"vot analysis --workspace {summary['workspace']} EDCF")
+    entry = "EDCF-realtime" if summary["stack"] == "edcf_realtime" else "EDCF"
+    for note in stack_notes(resolve_stack(args.stack), min(summary["sequences"].values())):
+        print(note)
+    print(f"next: vot evaluate --workspace {summary['workspace']} {entry} && "
+          f"vot analysis --workspace {summary['workspace']} {entry}")
     return 0

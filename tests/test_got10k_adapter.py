@@ -72,3 +72,43 @@ def test_otb_experiment_runs_and_reports(tmp_path):
     rep = tmp_path / "reports" / "OTBtb50" / "SiamFC"
     assert json.loads((rep / "performance.json").read_text())["SiamFC"]["overall"]["speed_fps"] > 0
     assert (rep / "success_plots.png").stat().st_size > 0 and (rep / "precision_plots.png").stat().st_size > 0
+
+
+def test_local_experiment_runs_on_own_sequences_without_download(tmp_path, monkeypatch):
+    """Issue 21 item 7: a user's own OTB-style folders (names that are not OTB's, a polygon file beside the
+    rectangles) run got10k's OTB protocol; nothing tries to download."""
+    import got10k.datasets.otb as otb_module
+
+    from edcf_plugin.errors import InputError
+    from edcf_plugin.got10k_adapter import LocalExperiment, LocalSequences
+    from edcf_plugin.pysot_dummy import make_sequence_folders
+
+    def no_download(*args, **kwargs):
+        raise AssertionError("got10k tried to download")
+
+    monkeypatch.setattr(otb_module, "download", no_download)
+    monkeypatch.setattr(otb_module.OTB, "_download", no_download)
+    root = make_sequence_folders(tmp_path / "mine", {"my_cat": {}, "drone-7": {"step": (-1.0, 1.0)}},
+                                 n_frames=6, split="test")
+    rect = (root / "my_cat" / "groundtruth_rect.txt").read_text().splitlines()
+    (root / "my_cat" / "groundtruth_polygon.txt").write_text(
+        "".join(",".join(["1"] * 8) + "\n" for _ in rect))        # got10k's OTB would count this folder twice
+    data = LocalSequences(root)
+    assert data.seq_names == ["my_cat", "drone-7"] and len(data) == 2
+    files, anno = data["drone-7"]
+    assert len(files) == len(anno) == 6
+    np.testing.assert_allclose(anno[0], [float(v) for v in
+                                         (root / "drone-7" / "groundtruth_rect.txt").read_text().split()[0].split(",")])
+    exp = LocalExperiment(root, name="mine", result_dir=str(tmp_path / "results"),
+                          report_dir=str(tmp_path / "reports"))
+    tracker = EDCFGot10kTracker("SiamFC", overrides={"scale_num": 1}, name="edcf", threads=1)
+    exp.run(tracker)
+    assert sorted(p.name for p in (tmp_path / "results" / "mine" / "edcf").glob("*.txt")) == \
+        ["drone-7.txt", "my_cat.txt"]
+    perf = exp.report(["edcf"])["edcf"]
+    assert set(perf["seq_wise"]) == {"my_cat", "drone-7"} and perf["overall"]["success_score"] > 0.3
+    assert (tmp_path / "reports" / "mine" / "edcf" / "performance.json").is_file()
+    with pytest.raises(InputError, match="split 'bench'"):
+        LocalSequences(root, split="bench")
+    with pytest.raises(InputError, match="threads"):
+        EDCFGot10kTracker(tracker=FakeCore(), threads=0)

@@ -240,6 +240,15 @@ def test_missing_and_corrupt_image_path_on_frame(session, tmp_path):
     _expect_session_refused(s, lambda: s.frame(FileImage.create(str(corrupt))), "cannot decode image")
 
 
+def test_frame_whose_size_changes_mid_sequence_is_refused(session):
+    """Issue 21 item 9: boxes in the old frame's coordinates would be silently wrong."""
+    s = session()
+    s.init(memory(scene(0)), Rectangle.create(*truth(0)))
+    s.frame(memory(scene(1)))
+    bigger = cv2.resize(scene(2), None, fx=2.0, fy=2.0)
+    _expect_session_refused(s, lambda: s.frame(memory(bigger)), "the sequence was initialised on")
+
+
 def test_degenerate_initial_region(session):
     s = session()
     _expect_session_refused(s, lambda: s.init(memory(scene(0)), Rectangle.create(10, 10, 0, 0)), "degenerate")

@@ -118,13 +118,15 @@ def test_single_experiment_stacks_repeat_the_combined_stack():
     for name, experiment in combined["experiments"].items():
         single = yaml.safe_load((vot_workspace.STACK_DIR / f"edcf_{name}.yaml").read_text())
         assert single["experiments"] == {name: experiment}
+    accuracy = yaml.safe_load((vot_workspace.STACK_DIR / "edcf_accuracy.yaml").read_text())
+    assert accuracy["experiments"] == {k: v for k, v in combined["experiments"].items() if k != "realtime"}
     assert combined["experiments"]["baseline"]["skip_initialize"] == 5
     assert combined["experiments"]["realtime"]["realtime"]["grace"] == 3
     assert "dataset" not in combined                      # offline: nothing to download
 
 
-@pytest.mark.parametrize("name", ["edcf_vot", "edcf_baseline", "edcf_multistart", "edcf_realtime",
-                                  "edcf_unsupervised"])
+@pytest.mark.parametrize("name", ["edcf_vot", "edcf_accuracy", "edcf_baseline", "edcf_multistart",
+                                  "edcf_realtime", "edcf_unsupervised"])
 def test_stacks_load_in_the_toolkit(name):
     import vot.analysis  # noqa: F401  (registers the analyses the stacks name)
     import vot.experiment  # noqa: F401
@@ -176,9 +178,16 @@ def test_workspace_from_otb_folders(tmp_path, otb_root):
     assert np.array_equal(cv2.imread(str(out / "sequences" / "movA" / "color" / "00000004.jpg")), original)
 
 
-def test_workspace_from_a_vot_dataset_and_frame_limits(tmp_path, otb_root):
+def test_workspace_from_a_vot_dataset_and_frame_limits(tmp_path, otb_root, capsys):
     first = tmp_path / "first"
     build(first, otb_root, "--names", "movA,trainC", "--max-frames", "5", "--link", "symlink")
+    printed = capsys.readouterr().out           # issue 21 item 7: the quick check says what its numbers mean
+    assert "EAO averages expected overlaps over sequence lengths from 100 frames on; the shortest sequence " \
+           "here has 4" in printed
+    assert "evaluate EDCF-realtime for it" in printed and "next: vot evaluate" in printed
+    build(tmp_path / "rt", otb_root, "--names", "movA", "--stack", "edcf_realtime")
+    printed = capsys.readouterr().out
+    assert "EDCF-realtime && vot analysis" in printed and "evaluate EDCF-realtime for it" not in printed
     assert (first / "sequences" / "movA" / "color" / "00000001.jpg").is_symlink()
     assert [len(s) for s in load_dataset(str(first / "sequences"))] == [5, 4]
     (first / "sequences" / "movA" / "anchor.value").unlink()        # a VOT dataset without anchors

@@ -1,0 +1,90 @@
+"""What every entry point sets before it tracks (edcf_plugin/process_setup.py): OpenMP's passive wait policy (issue 21
+item 6: before torch loads, never over a user's own setting) and glibc's allocator settings with the heap's free
+pages handed back (item 1)."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+CHECK = """
+import os, sys
+{pre}
+from edcf_plugin.process_setup import passive_openmp_waiting
+print(passive_openmp_waiting(), os.environ.get("OMP_WAIT_POLICY"))
+"""
+
+
+def _run(pre: str = "", **env) -> str:
+    e = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "EDCF_NO_OMP_POLICY")}
+    e.update(env)
+    out = subprocess.run([sys.executable, "-c", CHECK.format(pre=pre)], capture_output=True, text=True, env=e,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def test_passive_policy_is_set_before_torch_and_respects_the_user():
+    assert _run() == "True PASSIVE"
+    assert _run(OMP_WAIT_POLICY="ACTIVE") == "False ACTIVE"
+    assert _run(EDCF_NO_OMP_POLICY="1") == "False None"
+    assert _run(pre="import torch") == "False None"
+
+
+def test_every_entry_point_sets_it_before_importing_torch():
+    probe = ("import os, sys\nfrom edcf_plugin import {mod}\n"
+             "try:\n    {mod}.main({argv})\nexcept SystemExit:\n    pass\n"
+             "print('POLICY', os.environ.get('OMP_WAIT_POLICY'))")
+    e = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "EDCF_NO_OMP_POLICY")}
+    for mod, argv in (("cli", "['track', '/nonexistent/seq']"), ("pysot_test", "['--help']"),
+                      ("trax_server", "['--help']")):
+        out = subprocess.run([sys.executable, "-c", probe.format(mod=mod, argv=argv)], capture_output=True,
+                             text=True, env=e, timeout=120)
+        assert "POLICY PASSIVE" in out.stdout, (mod, out.stdout[-500:], out.stderr[-500:])
+
+
+ALLOCATOR = """
+import json, os
+import numpy as np
+from edcf_plugin.bench import current_rss
+from edcf_plugin.process_setup import release_free_memory, steady_allocator
+tuned = steady_allocator()
+# 300 blocks of 1 MiB, every other one freed: holes in the heap that glibc keeps (its trim works from the top only)
+blocks = [np.ones(1 << 20, np.uint8) for _ in range(300)]
+del blocks[::2]
+before = current_rss()
+released = release_free_memory()
+print(json.dumps({"tuned": tuned, "released": released, "before": before, "after": current_rss()}))
+"""
+
+
+def _allocator(**env) -> dict:
+    import json
+
+    e = {k: v for k, v in os.environ.items() if k not in ("EDCF_NO_MALLOC_TUNING", "MALLOC_MMAP_THRESHOLD_")}
+    e.update(env)
+    out = subprocess.run([sys.executable, "-c", ALLOCATOR], capture_output=True, text=True, env=e, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator (Linux)")
+def test_allocator_keeps_buffers_in_the_heap_and_hands_free_pages_back():
+    r = _allocator()
+    assert r["tuned"] and r["released"]
+    freed = 150 << 20
+    assert r["before"] - r["after"] > 0.8 * freed, r          # the holes' pages went back to the system
+    off = _allocator(EDCF_NO_MALLOC_TUNING="1")
+    assert not off["tuned"] and not off["released"]
+    assert _allocator(MALLOC_MMAP_THRESHOLD_="65536")["tuned"] is False   # the user's own setting wins
+
+
+def test_entry_points_and_adapters_set_the_allocator():
+    probe = ("import os, sys\nfrom edcf_plugin import {mod}, process_setup\n"
+             "try:\n    {mod}.main({argv})\nexcept SystemExit:\n    pass\n"
+             "print('ALLOCATOR', process_setup._allocator_done)")
+    for mod, argv in (("cli", "['track', '/nonexistent/seq']"), ("pysot_test", "['--help']"),
+                      ("trax_server", "['--help']")):
+        out = subprocess.run([sys.executable, "-c", probe.format(mod=mod, argv=argv)], capture_output=True,
+                             text=True, timeout=120)
+        assert "ALLOCATOR True" in out.stdout, (mod, out.stdout[-500:], out.stderr[-500:])
