@@ -111,7 +111,7 @@ def main() -> None:
                       exit_status=[solo["exit_status"]] + [r["exit_status"] for r in results],
                       same_boxes_as_solo=same, frames_each=[len(r["boxes"]) for r in results])
         print(f"solo {solo['fps']:.1f} FPS; {args.servers} at once: "
-              f"{', '.join(f'{r['fps']:.1f}' for r in results)} FPS; exit statuses {report['exit_status']}; "
+              f"{', '.join(format(r['fps'], '.1f') for r in results)} FPS; exit statuses {report['exit_status']}; "
               f"same boxes as solo: {same}")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -99,3 +99,28 @@ def test_gpu_carry_leaves_the_validation_videos_out_and_fits(tmp_path):
     assert sorted(p.name for p in (tmp_path / "carry" / "corpus").iterdir()) == ["index.json", "keep1", "keep2"]
     trunk = torch.load(tmp_path / "carry" / "alexnet_trunk.pt", weights_only=True)["trunk"]
     assert torch.equal(trunk[4]["weight"], fake_trunk()[4]["weight"])
+
+
+def test_gpu_carry_train_split_feeds_the_bundled_recipe(tmp_path):
+    """The bundled model's recipe (edcf_gpu.yaml) reads carry/train3: every 3rd train-split frame, its validation
+    sequences whole, frame_step recorded (so frame_range stays in original frames); bench is never copied."""
+    from edcf_plugin.pysot_dummy import make_sequence_folders
+    from edcf_plugin.training.config import load_config
+    from train.gpu_carry import GPU_RECIPE, compact_train_split, held_out
+
+    val = held_out(GPU_RECIPE)[0]
+    root = make_sequence_folders(tmp_path / "seqs", {"trainA": {}, val: {}}, n_frames=10, split="train")
+    index = json.loads((root / "index.json").read_text()) + [{"name": "benchZ", "split": "bench"}]
+    (root / "index.json").write_text(json.dumps(index))
+    compact_train_split(root, tmp_path / "carry")
+    out = tmp_path / "carry" / "train3"
+    carried = {e["name"]: e for e in json.loads((out / "index.json").read_text())}
+    assert set(carried) == {"trainA", val}
+    assert (carried["trainA"]["frame_step"], carried["trainA"]["frames"]) == (3, 4)      # frames 1, 4, 7, 10
+    assert (carried[val]["frame_step"], carried[val]["frames"]) == (1, 10)
+    gt = (out / "trainA" / "groundtruth_rect.txt").read_text().splitlines()
+    assert gt == [(root / "trainA" / "groundtruth_rect.txt").read_text().splitlines()[i] for i in (0, 3, 6, 9)]
+    ds = OTBFolders(out, exclude=[val])
+    assert [(t.name, t.frame_step, len(t.frames)) for t in ds.tracks] == [("trainA", 3, 4)]
+    recipe = load_config(GPU_RECIPE)
+    assert recipe.data[0]["root"] == "carry/train3" and recipe.validation.root == "carry/train3"

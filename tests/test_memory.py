@@ -36,15 +36,16 @@ SCRIPT = textwrap.dedent("""
 
     tracker = build_tracker("EDCF", None, "cpu", overrides=preset(preset_name))
     tracker.init(frame(0), [61, 43, 18, 18])
-    rss, cache, boxes, peak = {}, 0, [], 0
+    rss, cache, boxes, peak, seen = {}, 0, [], 0, set()
     for i in range(1, n):
         box, _ = tracker.update(frame(i))
         boxes.append([float(v) for v in box])
         cache = max(cache, len(tracker._cache))
+        seen.update(tracker._cache.keys())
         peak = max(peak, current_rss())             # every frame: the tracker trims the heap every 50 frames
         if (i + 1) % 100 == 0:
             rss[i + 1], peak = peak, 0
-    print(json.dumps({"rss": rss, "cache_max": cache, "cache_limit": CACHE_ENTRIES,
+    print(json.dumps({"rss": rss, "cache_max": cache, "cache_limit": CACHE_ENTRIES, "keys_seen": len(seen),
                       "graphs": len(tracker._graphs), "last": boxes[-1]}))
 """)
 
@@ -62,3 +63,22 @@ def test_rss_flat_and_caches_bounded_over_600_frames(preset_name):
     assert growth < 0.03, f"RSS grew {100 * growth:.1f} % from frame 200 ({base >> 20} MiB) to {later >> 20} MiB"
     assert r["cache_max"] <= r["cache_limit"] and r["graphs"] <= 16
     assert all(v == v for v in r["last"])                     # finite boxes: the run really tracked
+
+
+def test_constant_cache_keeps_the_newest_entries_whatever_the_target_sizes():
+    """The Gaussian targets are keyed by the target's size (to 3 decimals of sigma): a long run whose target keeps
+    changing size makes new keys all the time (issue 21: 15 -> 33 entries over 10,000 frames, without end)."""
+    from edcf_plugin.networks import EDCFNet, NetConfig
+    from edcf_plugin.tracker import CACHE_ENTRIES, BoundedCache, EDCFTracker
+
+    tracker = EDCFTracker(variant="CACFNet", net=EDCFNet(NetConfig(width=0.125, embed_channels=16, fine_channels=4)))
+    for k in range(200):
+        tracker._target(32, 32, 4.0 + 0.05 * k, 6.0, band=True)      # y, its spectrum and its band: 3 keys each
+    assert len(tracker._cache) == CACHE_ENTRIES
+    newest = tracker._target(32, 32, 4.0 + 0.05 * 199, 6.0)
+    assert any(v is newest for v in tracker._cache.values())        # the newest are kept (and reused)
+    c = BoundedCache(2)
+    c["a"], c["b"] = 1, 2
+    assert c["a"] == 1                                               # a read is a use: "b" is now the oldest
+    c["c"] = 3
+    assert list(c) == ["a", "c"]

