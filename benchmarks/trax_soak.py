@@ -21,14 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-DEFAULT_SEQUENCE = Path(__file__).resolve().parents[2] / "shared" / "data" / "sequences" / "uav10_boat1"
-
-
-def ping_pong(n_source: int, n: int):
-    period = 2 * (n_source - 1)
-    for i in range(n):
-        k = i % period
-        yield k if k < n_source else period - k
+from memory_soak import DEFAULT_SEQUENCE, ping_pong      # the script beside this one (same folder on sys.path)
 
 
 def rss_mb(pid: int) -> float:

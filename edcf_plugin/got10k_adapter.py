@@ -63,21 +63,11 @@ class EDCFGot10kTracker(_Got10kTracker):
     def __init__(self, variant: str = "EDCF", weights: str | Path | None = None, device: str = "cpu",
                  config: TrackerConfig | str | Path | None = None, overrides: dict | None = None,
                  name: str | None = None, one_based: bool = True, tracker=None, threads: int | None = None):
-        if threads is not None:
-            import torch
-
-            if not isinstance(threads, int) or threads < 1:
-                raise InputError(f"threads must be a positive integer, got {threads!r}")
-            torch.set_num_threads(threads)
         if tracker is None:
-            from .process_setup import steady_allocator
             from .tracker import build_tracker
 
-            steady_allocator()                       # this runs inside a user's script: no entry point set it
-            if config is not None and not isinstance(config, TrackerConfig):
-                config = TrackerConfig.from_yaml(config)
             tracker = build_tracker(variant=variant, weights=weights, device=device, config=config,
-                                    overrides=overrides)
+                                    overrides=overrides, threads=threads)
         super().__init__(name=name or getattr(tracker, "variant", variant), is_deterministic=True)
         self.tracker = tracker
         self.one_based = one_based

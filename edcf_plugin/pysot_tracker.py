@@ -78,20 +78,17 @@ class EDCFPysotTracker:
         overrides: extra :class:`TrackerConfig` fields applied on top.
         tracker: an already built core tracker (any object with ``init(image, box)`` and
             ``update(image) -> (box, score)``), used instead of building one.
+        threads: torch's CPU threads for this process (default: torch's default).
     """
 
     def __init__(self, variant: str = "EDCF", weights: str | Path | None = None, device: str = "cpu",
                  config: TrackerConfig | str | Path | None = None, overrides: dict | None = None,
-                 tracker=None):
+                 tracker=None, threads: int | None = None):
         if tracker is None:
-            from .process_setup import steady_allocator
             from .tracker import build_tracker
 
-            steady_allocator()                       # this runs inside a user's script: no entry point set it
-            if config is not None and not isinstance(config, TrackerConfig):
-                config = TrackerConfig.from_yaml(config)
             tracker = build_tracker(variant=variant, weights=weights, device=device, config=config,
-                                    overrides=overrides)
+                                    overrides=overrides, threads=threads)
         self.tracker = tracker
 
     def init(self, img: np.ndarray, bbox: Sequence[float]) -> None:

@@ -22,7 +22,7 @@ from .checkpoint import build_network, default_weights, load_checkpoint
 from .config import VARIANTS, TrackerConfig, resolve_variant  # noqa: F401 (VARIANTS re-exported)
 from .errors import ConfigError
 from .networks import EDCFNet
-from .process_setup import RELEASE_EVERY, release_free_memory
+from .process_setup import RELEASE_EVERY, release_free_memory, steady_allocator
 from .sequences import to_bgr
 
 #: Stride (pixels of the search patch) of the fine CF features and of the semantic response.
@@ -883,8 +883,19 @@ class EDCFTracker:
 
 
 def build_tracker(variant: str | None = "EDCF", weights: str | Path | None = None,
-                  device: str | torch.device | None = "cpu", config: TrackerConfig | None = None,
-                  overrides: dict | None = None) -> EDCFTracker:
-    """The one builder every adapter uses (TraX, pysot, got10k, CLI)."""
+                  device: str | torch.device | None = "cpu", config: TrackerConfig | str | Path | None = None,
+                  overrides: dict | None = None, threads: int | None = None) -> EDCFTracker:
+    """The one builder every adapter uses (TraX, pysot, got10k, CLI).
+
+    ``config``: a :class:`TrackerConfig` or a YAML file of one. ``threads``: torch's CPU thread count for this
+    process (None: leave it). Also fixes glibc's allocator thresholds for the process (``process_setup.py``; the
+    tracker hands the heap's free pages back every ``RELEASE_EVERY`` frames)."""
+    steady_allocator()
+    if threads is not None:
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise ConfigError(f"threads must be a positive integer, got {threads!r}")
+        torch.set_num_threads(threads)
+    if config is not None and not isinstance(config, TrackerConfig):
+        config = TrackerConfig.from_yaml(config)
     return EDCFTracker(variant=variant, weights=weights, device=device, config=config, overrides=overrides)
 

@@ -110,5 +110,6 @@ def test_local_experiment_runs_on_own_sequences_without_download(tmp_path, monke
     assert (tmp_path / "reports" / "mine" / "edcf" / "performance.json").is_file()
     with pytest.raises(InputError, match="split 'bench'"):
         LocalSequences(root, split="bench")
-    with pytest.raises(InputError, match="threads"):
-        EDCFGot10kTracker(tracker=FakeCore(), threads=0)
+    from edcf_plugin.errors import ConfigError
+    with pytest.raises(ConfigError, match="threads must be a positive integer"):
+        EDCFGot10kTracker(threads=0)
