@@ -155,6 +155,7 @@ def main() -> None:
         return
     from edcf_plugin.checkpoint import git_revision
 
+    revision = git_revision()                    # of the code that runs, read before it runs
     busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.load)]
     stamp = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     try:
@@ -163,7 +164,7 @@ def main() -> None:
         for b in busy:
             b.kill()
     report = {"command": " ".join([Path(sys.executable).name, *sys.argv]), "date_utc": stamp,
-              "git_revision": git_revision(), "load_processes": args.load, "bare": args.bare,
+              "git_revision": revision, "load_processes": args.load, "bare": args.bare,
               "sequence": str(args.sequence), "frames": args.frames, "from_frame": args.start,
               "machine": {"cpu_count": os.cpu_count(), "load_average": os.getloadavg()}, "presets": rows}
     for r in rows:
