@@ -5,9 +5,9 @@ the resident set size (RSS) and the tracker's cache recorded every K frames, alo
     python benchmarks/memory_soak.py --frames 10000 --load 2 --out runs/soak/load2.json
 
 Each preset runs in its own process, set up as the command-line entry points set themselves up
-(:func:`edcf_plugin.threads.process_setup`: OpenMP's passive waiting, glibc's allocator settings), with torch's
-default thread count unless ``--threads``; ``--bare`` skips that set-up (a script that imports the library
-directly). Frames are decoded from disk at every frame, as ``edcf track`` and the TraX server do, and every
+(:func:`edcf_plugin.process_setup.process_setup`: OpenMP's passive waiting, glibc's allocator settings and the
+periodic heap trim), with torch's default thread count unless ``--threads``; ``--bare`` turns all of that off
+(``EDCF_NO_OMP_POLICY=1``, ``EDCF_NO_MALLOC_TUNING=1``: what every process did before the settings existed). Frames are decoded from disk at every frame, as ``edcf track`` and the TraX server do, and every
 returned box is kept, as a toolkit does. ``--load N`` starts N pure-Python busy loops for the whole run.
 RSS is read after every frame; a sample reports the largest reading since the previous sample (the tracker hands
 free heap pages back every 50 frames, so a reading taken just after that alone would flatter it). The figure is
@@ -74,7 +74,9 @@ def allocator_stats() -> dict:
 
 
 def child(args) -> None:
-    if not args.bare:
+    if args.bare:
+        os.environ["EDCF_NO_OMP_POLICY"] = os.environ["EDCF_NO_MALLOC_TUNING"] = "1"
+    else:
         from edcf_plugin.process_setup import process_setup
 
         process_setup()

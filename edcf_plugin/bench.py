@@ -56,7 +56,7 @@ from typing import Callable, Sequence as SequenceType
 import numpy as np
 
 from .errors import ConfigError, EDCFError, InputError
-from .sequences import write_output, write_text_whole
+from .sequences import write_output
 
 #: OpenCV tracker name -> factory attribute path in ``cv2`` (opencv-contrib-python 4.5.1+ / 5.x).
 OPENCV_TRACKERS = {"CSRT": "TrackerCSRT_create", "KCF": "TrackerKCF_create",
@@ -324,27 +324,35 @@ def worker_env(threads: int, malloc_tuning: bool) -> dict:
         # glibc otherwise returns large tensor buffers to the OS and re-faults them on every call.
         env.setdefault("MALLOC_MMAP_THRESHOLD_", str(1 << 30))
         env.setdefault("MALLOC_TRIM_THRESHOLD_", str(1 << 30))
+    else:
+        env["EDCF_NO_MALLOC_TUNING"] = "1"        # nor the tracker's own settings (process_setup.py)
     return env
 
 
-def job_identity(spec: dict) -> dict:
-    """What makes two tracker runs the same measurement: the job spec, with the weights file's content hash."""
-    from .checkpoint import file_sha256
+def job_identity(spec: dict, malloc_tuning: bool) -> dict:
+    """What makes two tracker runs the same measurement: the job spec, the allocator setting and the content hash
+    of the weights file (the bundled model's when the spec names none)."""
+    from .checkpoint import default_weights, file_sha256
 
     weights = spec.get("weights")
-    return {**spec, "weights_sha256": file_sha256(weights) if weights and Path(weights).is_file() else None}
+    if not weights and spec.get("kind") == "edcf":
+        weights = str(default_weights(spec.get("variant") or "EDCF"))
+    return {**spec, "malloc_tuning": malloc_tuning,
+            "weights_sha256": file_sha256(weights) if weights and Path(weights).is_file() else None}
 
 
-def finished_job(path: Path, spec: dict) -> dict | None:
-    """The result stored at ``path`` by an earlier run of the same job (``--resume``), or None when there is
-    none or it was made with another spec (tracker, weights content, sequences, starts, threads, device)."""
+def finished_job(path: Path, identity: dict) -> dict | None:
+    """The record stored at ``path`` by an earlier run of the same job (``--resume``): ``result``, ``load`` and
+    ``git_revision``; None when there is none, it cannot be read, or it was made with another job identity."""
     if not path.is_file():
         return None
     try:
         stored = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    return stored["result"] if stored.get("spec") == json.loads(json.dumps(job_identity(spec))) else None
+    if not isinstance(stored, dict) or stored.get("spec") != json.loads(json.dumps(identity)):
+        return None
+    return stored if isinstance(stored.get("result"), dict) else None
 
 
 def run_job(spec: dict, env: dict, timeout: float, log: Path) -> dict:
@@ -755,6 +763,8 @@ def run(args: argparse.Namespace) -> int:
     seqs, source = _load_sequences(args)
     variant_runs = args.variant_runs or args.runs
     runs_of = {s.name: (args.runs if s.kind == "opencv" or s.variant == "EDCF" else variant_runs) for s in specs}
+    if args.resume and not args.out:
+        raise ConfigError("--resume needs --out: the folder of the bench to continue")
     stamp = datetime.datetime.now(datetime.timezone.utc)
     out = Path(args.out) if args.out else Path("runs") / "bench" / stamp.strftime("%Y%m%dT%H%M%SZ")
     out.mkdir(parents=True, exist_ok=True)
@@ -766,6 +776,9 @@ def run(args: argparse.Namespace) -> int:
     seq_specs = [{"name": s.name, "frames": [str(p) for p in s.frames], "init_box": s.groundtruth[0].tolist()}
                  for s in seqs]
 
+    from .checkpoint import git_revision
+
+    revision = git_revision()
     raw: dict[str, list] = {s.name: [] for s in specs}
     loads = []
     jobs = [(r, s) for r in range(max(runs_of.values())) for s in specs if r < runs_of[s.name]]
@@ -781,14 +794,19 @@ def run(args: argparse.Namespace) -> int:
                 "device": args.device, "threads": args.threads, "sequences": order,
                 "stage_profile": stage_profile}
         job_file = out / "jobs" / f"run{r + 1}" / f"{s.name}.json"
-        done_job = finished_job(job_file, spec) if args.resume else None
+        identity = job_identity(spec, not args.no_malloc_tuning)
+        done_job = finished_job(job_file, identity) if args.resume else None
         if done_job is not None:
-            raw[s.name].append(done_job)
-            print(f"[{k}/{len(jobs)}] {s.name} run {r + 1}: reused ({job_file})", flush=True)
+            raw[s.name].append(done_job["result"])
+            loads[-1] = done_job.get("load", loads[-1])
+            other = done_job.get("git_revision") not in (None, revision)
+            print(f"[{k}/{len(jobs)}] {s.name} run {r + 1}: reused ({job_file}"
+                  + (f", made at revision {done_job['git_revision']}" if other else "") + ")", flush=True)
             continue
         t0 = time.perf_counter()
         result = run_job(spec, env, args.timeout, log)
-        write_text_whole(job_file, json.dumps({"spec": job_identity(spec), "result": result}))
+        write_output(job_file, json.dumps({"spec": identity, "result": result, "load": loads[-1],
+                                           "git_revision": revision}), what="a finished bench run")
         raw[s.name].append(result)
         done = result["sequences"].values()
         fps = sum(q["frames"] for q in done) / max(sum(q["track_s"] for q in done), 1e-12)

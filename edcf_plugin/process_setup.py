@@ -1,9 +1,10 @@
 """What a tracking process sets before it tracks: how its CPU threads wait and how glibc's allocator keeps memory.
 
 Every entry point (``edcf`` and its subcommands, the TraX server, ``edcf-pysot-test``) calls :func:`process_setup`
-first; the got10k and pysot adapters, which run inside a user's script, call :func:`steady_allocator` when they
-build a tracker. Opt-outs, for a user who tunes these themselves: ``EDCF_NO_OMP_POLICY=1`` and
-``EDCF_NO_MALLOC_TUNING=1``; a user's own ``OMP_WAIT_POLICY`` or ``MALLOC_MMAP_THRESHOLD_`` also wins.
+first; :func:`edcf_plugin.tracker.build_tracker` (which the got10k and pysot adapters use inside a user's script)
+calls :func:`steady_allocator` too. Opt-outs, for a user who tunes these themselves: ``EDCF_NO_OMP_POLICY=1`` and
+``EDCF_NO_MALLOC_TUNING=1``; a user's own ``OMP_WAIT_POLICY``, ``MALLOC_MMAP_THRESHOLD_``,
+``MALLOC_TRIM_THRESHOLD_`` or ``GLIBC_TUNABLES`` malloc setting also wins.
 
 **Threads.** PyTorch's CPU kernels run on OpenMP threads which, under libgomp's default policy, spin after every
 parallel region instead of sleeping. On a machine with any other load the spinning threads take the cores the
@@ -27,14 +28,17 @@ from __future__ import annotations
 import os
 import sys
 
-#: glibc's M_MMAP_THRESHOLD and M_TRIM_THRESHOLD, fixed: tensor buffers come from the heap, which keeps its top.
-HEAP_THRESHOLD = 1 << 30
-#: Frames between two :func:`release_free_memory` calls of the tracker.
+#: glibc's M_MMAP_THRESHOLD, fixed: buffers up to this size come from the heap (glibc 2.2x refuses more than 32 MiB).
+MMAP_THRESHOLD = 32 << 20
+#: glibc's M_TRIM_THRESHOLD, fixed: the heap keeps its top (the trim every RELEASE_EVERY frames gives pages back).
+TRIM_THRESHOLD = 1 << 30
+#: Tracked frames of the process between two :func:`release_free_memory` calls.
 RELEASE_EVERY = 50
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3          # glibc's mallopt parameter numbers (malloc.h)
 
 _allocator_done: bool | None = None
 _libc = None
+_frames = 0
 
 
 def _glibc():
@@ -67,16 +71,23 @@ def _tuning_allowed() -> bool:
     return os.environ.get("EDCF_NO_MALLOC_TUNING") != "1"
 
 
+def _user_tuned() -> bool:
+    return ("MALLOC_MMAP_THRESHOLD_" in os.environ or "MALLOC_TRIM_THRESHOLD_" in os.environ
+            or "glibc.malloc" in os.environ.get("GLIBC_TUNABLES", ""))
+
+
 def steady_allocator() -> bool:
-    """Fix glibc's mmap and trim thresholds at :data:`HEAP_THRESHOLD` (once per process). Returns whether they are
-    set: False on other C libraries (musl, macOS, Windows), with ``EDCF_NO_MALLOC_TUNING=1`` or when the user set
-    ``MALLOC_MMAP_THRESHOLD_`` in the environment."""
+    """Fix glibc's mmap threshold at :data:`MMAP_THRESHOLD` and its trim threshold at :data:`TRIM_THRESHOLD` (once
+    per process). Returns whether both are set: False on other C libraries (musl, macOS, Windows), with
+    ``EDCF_NO_MALLOC_TUNING=1`` or when the user set glibc's malloc options in the environment."""
     global _allocator_done
     if _allocator_done is None:
         libc = _glibc()
-        _allocator_done = bool(libc is not None and _tuning_allowed() and "MALLOC_MMAP_THRESHOLD_" not in os.environ
-                               and libc.mallopt(_M_MMAP_THRESHOLD, HEAP_THRESHOLD)
-                               and libc.mallopt(_M_TRIM_THRESHOLD, HEAP_THRESHOLD))
+        _allocator_done = False
+        if libc is not None and _tuning_allowed() and not _user_tuned():
+            mmap_set = bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+            trim_set = bool(libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+            _allocator_done = mmap_set and trim_set
     return _allocator_done
 
 
@@ -88,6 +99,15 @@ def release_free_memory() -> bool:
         return False
     libc.malloc_trim(0)
     return True
+
+
+def frame_done() -> None:
+    """Count a tracked frame of this process; every :data:`RELEASE_EVERY` frames, :func:`release_free_memory`. Per
+    process, not per tracker: a reset-based protocol re-initialises the tracker more often than that."""
+    global _frames
+    _frames += 1
+    if _frames % RELEASE_EVERY == 0:
+        release_free_memory()
 
 
 def process_setup() -> None:

@@ -22,7 +22,7 @@ from .checkpoint import build_network, default_weights, load_checkpoint
 from .config import VARIANTS, TrackerConfig, resolve_variant  # noqa: F401 (VARIANTS re-exported)
 from .errors import ConfigError
 from .networks import EDCFNet
-from .process_setup import RELEASE_EVERY, release_free_memory, steady_allocator
+from .process_setup import frame_done, steady_allocator
 from .sequences import to_bgr
 
 #: Stride (pixels of the search patch) of the fine CF features and of the semantic response.
@@ -51,6 +51,18 @@ class BoundedCache(OrderedDict):
         self.move_to_end(key)
         while len(self) > self.limit:
             self.popitem(last=False)
+
+    def _pairs(self) -> list:
+        return [(key, dict.__getitem__(self, key)) for key in list(self)]     # reading is not a use here
+
+    def copy(self) -> "BoundedCache":
+        other = type(self)(self.limit)
+        for key, value in self._pairs():
+            other[key] = value
+        return other
+
+    def __reduce__(self):
+        return type(self), (self.limit,), None, None, iter(self._pairs())
 
 
 def context_cell_offsets(w: float, h: float, side: float, config: TrackerConfig) -> list[tuple[int, int]]:
@@ -688,6 +700,7 @@ class EDCFTracker:
             if len(self._graphs) >= 16:                          # geometry changes are rare: keep the newest
                 self._graphs.pop(next(iter(self._graphs)))
             entry = _Replay(make_fn(), inputs, self.device, capture=not self._graph_emulate)
+            entry.constants = list(self._cache.values())    # a graph reads them by address: outlive eviction
         self._graphs[key] = entry
         return entry
 
@@ -809,8 +822,7 @@ class EDCFTracker:
         self.pos, self.size = new_pos, new_size
 
         self._frame += 1
-        if self._frame % RELEASE_EVERY == 0:
-            release_free_memory()                  # the heap's free pages back to the system (process_setup.py)
+        frame_done()                               # every 50th frame: the heap's free pages back (process_setup.py)
         if cf_update:
             # Eq. 17-18: w_t = alpha_t w + (1 - alpha_t) w_{t-1}, alpha_t = alpha f*(x_t) / f*(x_1).
             alpha = c.cf_lr
@@ -889,7 +901,7 @@ def build_tracker(variant: str | None = "EDCF", weights: str | Path | None = Non
 
     ``config``: a :class:`TrackerConfig` or a YAML file of one. ``threads``: torch's CPU thread count for this
     process (None: leave it). Also fixes glibc's allocator thresholds for the process (``process_setup.py``; the
-    tracker hands the heap's free pages back every ``RELEASE_EVERY`` frames)."""
+    tracker hands the heap's free pages back every 50 frames of the process)."""
     steady_allocator()
     if threads is not None:
         if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:

@@ -207,7 +207,7 @@ def serve(tracker, name: str = "EDCF") -> int:
                          tracker_description="EDCF: encoder-decoder correlation-filter tracker",
                          tracker_family="edcf")
     initialized = False
-    size = None                                     # (height, width) of the frame INITIALIZE gave
+    size, since_init = None, 0                      # (height, width) of the INITIALIZE frame; frames since it
     frames = 0
     try:
         while True:
@@ -228,19 +228,20 @@ def serve(tracker, name: str = "EDCF") -> int:
                     box = box_from_trax(request.objects[0][0])
                     tracker.init(image, box)
                     initialized = True
-                    size = image.shape[:2]
+                    size, since_init = image.shape[:2], 0
                     confidence = 1.0
                 else:
                     if not initialized:
                         raise InputError("FRAME received before INITIALIZE")
                     if image.shape[:2] != size:
-                        raise InputError(f"frame {frames + 1} after INITIALIZE is {image.shape[1]}x{image.shape[0]} "
+                        raise InputError(f"frame {since_init + 1} after INITIALIZE is {image.shape[1]}x{image.shape[0]} "
                                          f"pixels, the sequence was initialised on {size[1]}x{size[0]}: boxes would "
                                          f"answer in the old coordinates (send INITIALIZE to start a new sequence)")
                     if request.objects:
                         log(f"FRAME carries {len(request.objects)} new objects; ignored (single-object tracker)")
                     box, confidence = tracker.update(image)
                     frames += 1
+                    since_init += 1
             except EDCFError as exc:
                 log(f"error: {exc}")
                 _quit(server, str(exc))

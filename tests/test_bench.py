@@ -346,6 +346,8 @@ def test_bench_resume_reuses_only_the_same_finished_runs(bench_root, tmp_path, c
     assert main([*base, "--runs", "2", "--resume"]) == 0
     printed = capsys.readouterr().out
     assert "CACFNet-fast run 1: reused" in printed and "CACFNet-fast run 2: reused" not in printed
+    assert main([*base[:-2], "--runs", "1", "--resume"]) == 2                     # resume what? --out needed
+    assert "--resume needs --out" in capsys.readouterr().err
     report = json.loads((out / "results.json").read_text())
     assert report["trackers"]["CACFNet-fast"]["runs"] == 2
     assert report["raw"]["CACFNet-fast"][0]["startup_s"] == first["startup_s"]      # the stored run, not a new one

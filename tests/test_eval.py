@@ -191,7 +191,7 @@ def test_lasot_absent_frames_stay_in_the_denominator(tmp_path, capsys):
     assert "lacks key(s) absent" in capsys.readouterr().err
 
 
-def test_report_that_cannot_be_written_is_one_line_and_keeps_the_old_one(otb, tmp_path, capsys):
+def test_report_that_cannot_be_written_is_one_line_and_leaves_no_partial_file(otb, tmp_path, capsys):
     """Issue 21 item 8: the report files are written whole or not at all; a failed write names the file."""
     root, results = otb
     base = ["eval", "--results", str(results), "--dataset", "OTB100", "--dataset-root", str(root)]
@@ -204,5 +204,5 @@ def test_report_that_cannot_be_written_is_one_line_and_keeps_the_old_one(otb, tm
     assert edcf(base + ["--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("edcf: error: cannot write results to ") and "results.md" in err and err.count("\n") == 1
-    assert json.loads((out / "results.json").read_text()).keys() == json.loads(old).keys()
+    assert json.loads((out / "results.json").read_text()).keys() == json.loads(old).keys()   # whole, readable
     assert not [p for p in out.iterdir() if p.name.endswith(".part")]      # no half-written file left behind

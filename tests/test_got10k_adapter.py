@@ -101,7 +101,10 @@ def test_local_experiment_runs_on_own_sequences_without_download(tmp_path, monke
                                          (root / "drone-7" / "groundtruth_rect.txt").read_text().split()[0].split(",")])
     exp = LocalExperiment(root, name="mine", result_dir=str(tmp_path / "results"),
                           report_dir=str(tmp_path / "reports"))
+    threads = torch.get_num_threads()
     tracker = EDCFGot10kTracker("SiamFC", overrides={"scale_num": 1}, name="edcf", threads=1)
+    assert torch.get_num_threads() == 1
+    torch.set_num_threads(threads)                              # leave the pytest process as it was
     exp.run(tracker)
     assert sorted(p.name for p in (tmp_path / "results" / "mine" / "edcf").glob("*.txt")) == \
         ["drone-7.txt", "my_cat.txt"]

@@ -2,6 +2,7 @@
 caches stay bounded, on the reference and realtime presets, in a fresh process set up as the entry points set
 themselves up. The full 10,000-frame soak on a real sequence is ``benchmarks/memory_soak.py`` (BENCHMARKS.md)."""
 import json
+import math
 import subprocess
 import sys
 import textwrap
@@ -60,9 +61,9 @@ def test_rss_flat_and_caches_bounded_over_600_frames(preset_name):
     rss = {int(k): v for k, v in r["rss"].items()}
     base, later = rss[200], max(v for k, v in rss.items() if k > 200)
     growth = later / base - 1.0
-    assert growth < 0.03, f"RSS grew {100 * growth:.1f} % from frame 200 ({base >> 20} MiB) to {later >> 20} MiB"
+    assert growth < 0.05, f"RSS grew {100 * growth:.1f} % from frame 200 ({base >> 20} MiB) to {later >> 20} MiB"
     assert r["cache_max"] <= r["cache_limit"] and r["graphs"] <= 16
-    assert all(v == v for v in r["last"])                     # finite boxes: the run really tracked
+    assert all(math.isfinite(v) for v in r["last"])           # finite boxes: the run really tracked
 
 
 def test_constant_cache_keeps_the_newest_entries_whatever_the_target_sizes():
@@ -73,12 +74,17 @@ def test_constant_cache_keeps_the_newest_entries_whatever_the_target_sizes():
 
     tracker = EDCFTracker(variant="CACFNet", net=EDCFNet(NetConfig(width=0.125, embed_channels=16, fine_channels=4)))
     for k in range(200):
-        tracker._target(32, 32, 4.0 + 0.05 * k, 6.0, band=True)      # y, its spectrum and its band: 3 keys each
+        tracker._target(32, 32, 4.0 + 0.05 * k, 6.0, band=True)      # its spectrum and its band: 2 keys each
     assert len(tracker._cache) == CACHE_ENTRIES
-    newest = tracker._target(32, 32, 4.0 + 0.05 * 199, 6.0)
-    assert any(v is newest for v in tracker._cache.values())        # the newest are kept (and reused)
+    newest = tracker._target(32, 32, 4.0 + 0.05 * 199, 6.0, spectrum=True)
+    assert tracker._target(32, 32, 4.0 + 0.05 * 199, 6.0, spectrum=True) is newest   # kept and reused
+    assert len(tracker._cache) == CACHE_ENTRIES
     c = BoundedCache(2)
     c["a"], c["b"] = 1, 2
     assert c["a"] == 1                                               # a read is a use: "b" is now the oldest
     c["c"] = 3
     assert list(c) == ["a", "c"]
+    import copy
+    import pickle
+    for twin in (c.copy(), copy.deepcopy(c), pickle.loads(pickle.dumps(c))):
+        assert list(twin.items()) == [("a", 1), ("c", 3)] and twin.limit == 2

@@ -2,6 +2,7 @@
 item 6: before torch loads, never over a user's own setting) and glibc's allocator settings with the heap's free
 pages handed back (item 1)."""
 import os
+import platform
 import subprocess
 import sys
 
@@ -61,14 +62,18 @@ print(json.dumps({"tuned": tuned, "released": released, "before": before, "after
 def _allocator(**env) -> dict:
     import json
 
-    e = {k: v for k, v in os.environ.items() if k not in ("EDCF_NO_MALLOC_TUNING", "MALLOC_MMAP_THRESHOLD_")}
-    e.update(env)
+    e = dict(CLEAN_ENV, **env)
     out = subprocess.run([sys.executable, "-c", ALLOCATOR], capture_output=True, text=True, env=e, timeout=120)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator (Linux)")
+GLIBC = platform.libc_ver()[0] == "glibc"
+CLEAN_ENV = {k: v for k, v in os.environ.items()
+             if k not in ("EDCF_NO_MALLOC_TUNING", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES")}
+
+
+@pytest.mark.skipif(not GLIBC, reason="glibc's allocator settings (this C library is not glibc)")
 def test_allocator_keeps_buffers_in_the_heap_and_hands_free_pages_back():
     r = _allocator()
     assert r["tuned"] and r["released"]
@@ -76,15 +81,21 @@ def test_allocator_keeps_buffers_in_the_heap_and_hands_free_pages_back():
     assert r["before"] - r["after"] > 0.8 * freed, r          # the holes' pages went back to the system
     off = _allocator(EDCF_NO_MALLOC_TUNING="1")
     assert not off["tuned"] and not off["released"]
-    assert _allocator(MALLOC_MMAP_THRESHOLD_="65536")["tuned"] is False   # the user's own setting wins
+    assert _allocator(MALLOC_MMAP_THRESHOLD_="65536")["tuned"] is False   # the user's own settings win
+    assert _allocator(GLIBC_TUNABLES="glibc.malloc.trim_threshold=0")["tuned"] is False
 
 
-def test_entry_points_and_adapters_set_the_allocator():
+@pytest.mark.skipif(not GLIBC, reason="glibc's allocator settings (this C library is not glibc)")
+def test_entry_points_and_build_tracker_set_the_allocator():
     probe = ("import os, sys\nfrom edcf_plugin import {mod}, process_setup\n"
              "try:\n    {mod}.main({argv})\nexcept SystemExit:\n    pass\n"
              "print('ALLOCATOR', process_setup._allocator_done)")
     for mod, argv in (("cli", "['track', '/nonexistent/seq']"), ("pysot_test", "['--help']"),
                       ("trax_server", "['--help']")):
         out = subprocess.run([sys.executable, "-c", probe.format(mod=mod, argv=argv)], capture_output=True,
-                             text=True, timeout=120)
+                             text=True, timeout=120, env=CLEAN_ENV)
         assert "ALLOCATOR True" in out.stdout, (mod, out.stdout[-500:], out.stderr[-500:])
+    library = ("from edcf_plugin import process_setup\nfrom edcf_plugin.tracker import build_tracker\n"
+               "build_tracker('CACFNet')\nprint('ALLOCATOR', process_setup._allocator_done)")
+    out = subprocess.run([sys.executable, "-c", library], capture_output=True, text=True, timeout=120, env=CLEAN_ENV)
+    assert "ALLOCATOR True" in out.stdout, out.stderr[-500:]
