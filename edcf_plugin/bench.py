@@ -538,7 +538,10 @@ def markdown_report(report: dict) -> str:
              + (f"; EDCF on {report.get('device')} ({m['cuda_device']}, CUDA {m.get('cuda')})"
                 if str(report.get("device", "cpu")).startswith("cuda") and m.get("cuda_device") else "")
              + f"; 1-min load average during the run: median "
-             f"{load['median']:.2f}, max {load['max']:.2f}; wall {report['wall_s'] / 60:.1f} min.", "",
+             f"{load['median']:.2f}, max {load['max']:.2f}; wall {report['wall_s'] / 60:.1f} min"
+             + (f" ({report['reused_runs']} of {report['total_runs']} tracker runs reused from an earlier bench "
+                f"in this folder, --resume: the load figures are theirs where stored, the wall is this call's)"
+                if report.get("reused_runs") else "") + ".", "",
              f"Sequences: {len(report['sequences'])} ({report['source']}), {report['frames']} frames{cap}; "
              f"threads: {report['threads']}; figures: medians over the stated runs"
              + ("; run r starts from the first ground-truth box moved by (dx, dy) = "
@@ -780,6 +783,7 @@ def run(args: argparse.Namespace) -> int:
 
     revision = git_revision()
     raw: dict[str, list] = {s.name: [] for s in specs}
+    reused = 0
     loads = []
     jobs = [(r, s) for r in range(max(runs_of.values())) for s in specs if r < runs_of[s.name]]
     t_all = time.perf_counter()
@@ -798,6 +802,7 @@ def run(args: argparse.Namespace) -> int:
         done_job = finished_job(job_file, identity) if args.resume else None
         if done_job is not None:
             raw[s.name].append(done_job["result"])
+            reused += 1
             loads[-1] = done_job.get("load", loads[-1])
             other = done_job.get("git_revision") not in (None, revision)
             print(f"[{k}/{len(jobs)}] {s.name} run {r + 1}: reused ({job_file}"
@@ -844,7 +849,7 @@ def run(args: argparse.Namespace) -> int:
         "source": source, "source_short": args.split if not args.sequences else "given sequences",
         "sequences": [s.name for s in seqs], "frames": int(sum(len(s.frames) for s in seqs)),
         "max_frames": args.max_frames, "threads": args.threads, "device": args.device, "trax_startup": trax_info,
-        "init_jitter": args.init_jitter,
+        "init_jitter": args.init_jitter, "reused_runs": reused, "total_runs": len(jobs),
         "init_offsets": [jitter_offset(r, args.init_jitter) for r in range(max(runs_of.values()))],
         "trackers": {s.name: aggregate(s.name, raw[s.name], gt) for s in specs},
     }

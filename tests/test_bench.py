@@ -350,6 +350,8 @@ def test_bench_resume_reuses_only_the_same_finished_runs(bench_root, tmp_path, c
     assert "--resume needs --out" in capsys.readouterr().err
     report = json.loads((out / "results.json").read_text())
     assert report["trackers"]["CACFNet-fast"]["runs"] == 2
+    assert (report["reused_runs"], report["total_runs"]) == (1, 2)
+    assert "1 of 2 tracker runs reused" in (out / "table.md").read_text()
     assert report["raw"]["CACFNet-fast"][0]["startup_s"] == first["startup_s"]      # the stored run, not a new one
     assert (out / "boxes" / "run1" / "CACFNet-fast" / "Alpha.txt").is_file()
     # Run 2 starts elsewhere with --init-jitter 2 (run 1 starts unmoved either way): only run 1 is the same job.
