@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -33,7 +31,7 @@ from typing import Sequence
 import cv2
 
 from .errors import InputError
-from .sequences import IMAGE_EXTENSIONS, list_split, write_text_whole  # noqa: F401 (re-exported)
+from .sequences import IMAGE_EXTENSIONS, list_split, parse_numbers, write_text_whole  # noqa: F401 (re-exported)
 
 #: Datasets that pysot's ``tools/test.py`` runs with the reset-based (supervised) protocol.
 RESET_DATASETS = ("VOT2016", "VOT2018", "VOT2019")
@@ -189,7 +187,6 @@ def _load_json_video(root: Path, dataset: str, name: str, meta, protocol: str, j
                  attr=list(attr), tags=tags, absent=absent)
 
 
-_SPLIT = re.compile(r"[,\s;]+")
 
 
 def _read_regions(path: Path, video: str) -> list[list[float]]:
@@ -202,7 +199,7 @@ def _read_regions(path: Path, video: str) -> list[list[float]]:
         if not line.strip():
             continue
         try:
-            values = [float(p) for p in _SPLIT.split(line.strip()) if p]
+            values = parse_numbers(line)
         except ValueError:
             raise InputError(f"video {video!r} frame {i}: {path.name} line is not numbers: {line[:60]!r}") from None
         rows.append(_region(values, video, i, path.name))

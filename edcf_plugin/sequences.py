@@ -109,11 +109,18 @@ def to_bgr(image: np.ndarray) -> np.ndarray:
 _SPLIT = re.compile(r"[,\s;]+")
 
 
+def parse_numbers(text: str) -> list[float]:
+    """The numbers of an annotation line (or a whole file of them): fields separated by commas, tabs, spaces,
+    semicolons or newlines, the one reading every annotation format here shares. ValueError for a field that is
+    not a number."""
+    return [float(p) for p in _SPLIT.split(text.strip()) if p]
+
+
 def parse_box_line(line: str) -> list[float] | None:
     """One annotation line -> its numbers (an 8-value polygon becomes its axis-aligned ``x, y, w, h``);
     None when a field is not a number. Separators: commas, tabs, spaces or semicolons."""
     try:
-        values = [float(p) for p in _SPLIT.split(line.strip()) if p]
+        values = parse_numbers(line)
     except ValueError:
         return None
     if len(values) == 8:

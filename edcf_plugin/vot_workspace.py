@@ -40,7 +40,6 @@ LINK_MODES = ("copy", "symlink", "hardlink")
 MARKER = ".edcf-vot-workspace"
 
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9_-]+$")
-_SEPARATORS = re.compile(r"[,\s;]+")
 
 
 # ----------------------------------------------------------------------------------------------- registry
@@ -119,13 +118,15 @@ def resolve_stack(stack: str) -> Path:
 # ----------------------------------------------------------------------------------------------- sequences
 def read_polygons(path: Path) -> np.ndarray:
     """A 0-based VOT polygon file (8 values a line, commas or whitespace) -> N x 8 array."""
+    from .sequences import parse_numbers
+
     rows = []
     for lineno, line in enumerate(path.read_text().splitlines(), 1):
         line = line.strip()
         if not line:
             continue
         try:
-            values = [float(v) for v in _SEPARATORS.split(line) if v]
+            values = parse_numbers(line)
         except ValueError:
             raise InputError(f"{path}, line {lineno}: not numbers: {line[:60]!r}") from None
         if len(values) != 8:

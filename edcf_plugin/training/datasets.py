@@ -27,7 +27,6 @@ import hashlib
 import json
 import math
 import os
-import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,9 +36,8 @@ import numpy as np
 
 from ..boxes import from_one_based
 from ..errors import ConfigError, InputError
-from ..sequences import IMAGE_EXTENSIONS, index_entry, list_split, parse_box_line, read_image
+from ..sequences import IMAGE_EXTENSIONS, index_entry, list_split, parse_box_line, parse_numbers, read_image
 
-_SPLIT = re.compile(r"[,\s;]+")
 
 
 @dataclass
@@ -142,9 +140,8 @@ def _read_flags(path: Path, n: int) -> np.ndarray | None:
     """0/1 flags, one per frame, separated by commas or newlines (LaSOT, GOT-10k). None if missing."""
     if not path.is_file():
         return None
-    vals = [p for p in _SPLIT.split(_read_text(path).strip()) if p]
     try:
-        arr = np.asarray([float(v) for v in vals])
+        arr = np.asarray(parse_numbers(_read_text(path)))
     except ValueError:
         raise InputError(f"{path}: expected numbers, one per frame") from None
     if len(arr) < n:
