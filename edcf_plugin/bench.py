@@ -253,6 +253,9 @@ def _decode(paths: list[str]) -> tuple[list[np.ndarray], float]:
 def worker(spec: dict) -> dict:
     """One tracker in this process over every sequence of ``spec`` (see :func:`run_job`); returns the raw result."""
     spawn = float(spec["spawn_time"])
+    from .process_setup import steady_allocator
+
+    steady_allocator()          # every tracker, EDCF or OpenCV, with the allocator settings users' processes get
     import cv2
 
     cv2.setNumThreads(int(spec["threads"]))
@@ -320,12 +323,8 @@ def worker_env(threads: int, malloc_tuning: bool) -> dict:
     env = dict(os.environ)
     for key in THREAD_ENV:
         env[key] = str(threads)
-    if malloc_tuning:
-        # glibc otherwise returns large tensor buffers to the OS and re-faults them on every call.
-        env.setdefault("MALLOC_MMAP_THRESHOLD_", str(1 << 30))
-        env.setdefault("MALLOC_TRIM_THRESHOLD_", str(1 << 30))
-    else:
-        env["EDCF_NO_MALLOC_TUNING"] = "1"        # nor the tracker's own settings (process_setup.py)
+    if not malloc_tuning:
+        env["EDCF_NO_MALLOC_TUNING"] = "1"        # glibc's defaults (process_setup.py's settings off)
     return env
 
 
@@ -685,7 +684,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--startup-runs", type=int, default=3,
                    help="TraX server start-up measurements (needs vot-trax; 0: skip; default 3)")
     p.add_argument("--no-malloc-tuning", action="store_true",
-                   help="do not raise glibc's MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_ in tracker processes")
+                   help="leave glibc's allocator at its defaults in tracker processes (EDCF_NO_MALLOC_TUNING=1)")
     p.add_argument("--stage-profile", choices=["auto", "on", "off"], default="auto",
                    help="EDCF per-stage timers (they synchronise the GPU at every stage, which slows a CUDA "
                         "tracker): auto = on for the CPU, off for CUDA (default auto)")

@@ -18,10 +18,11 @@ holes the next frame's buffers fit then depends on the order of earlier allocati
 the heap held 1.5-2.6x the memory in use, varying from process to process, and in one process it grew by ~3 MiB
 per frame without bound (BENCHMARKS.md, memory). Mapping every large buffer instead (a fixed low threshold) keeps
 the heap small but costs a page fault per 4 KiB of every buffer on every frame: 80 ms of kernel time per frame on
-the reference preset. :func:`steady_allocator` does what the benchmark's workers do (both thresholds fixed high:
-buffers reuse the heap, no kernel time), and :func:`release_free_memory`, which the tracker calls every
-:data:`RELEASE_EVERY` frames, hands the heap's free pages back (``malloc_trim``), so the resident size follows the
-memory in use whatever the heap's holes.
+the reference preset. :func:`steady_allocator` fixes both thresholds high instead (buffers up to 32 MiB reuse the
+heap, no kernel time; 32 MiB is the largest mmap threshold every glibc accepts), and :func:`frame_done`, which the
+tracker calls after every frame, hands the heap's free pages back (``malloc_trim``) every :data:`RELEASE_EVERY`
+frames of the process, so the resident size follows the memory in use whatever the heap's holes. ``edcf bench``
+gives every tracker process, OpenCV's too, the same settings.
 """
 from __future__ import annotations
 
