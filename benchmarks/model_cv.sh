@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The stages of benchmarks/plans/model_cv_2026-12-06.md: train | select | final. Run from the repository root with
+# ../shared beside it, nothing else heavy running (two torch processes slow each other several times). Every stage
+# is resumable: rerunning it skips finished training runs and reuses finished bench runs.
+#   train   recipes I (ImageNet) and S (the bundled recipe at I's budget), once per fold without the fold's videos
+#   select  the rule's bench: per fold, I, S and the current bundled model on the fold's videos, 3 starts
+#   final   recipe I on all train videos: EDCF and the ablation variants' own weights
+set -euo pipefail
+OUT=${OUT:-runs/model_cv}
+SEQ=${SEQ:-../shared/data/sequences}
+declare -A FOLD=(
+  [A]="Basketball,dtb70_Surfing06,uav10_truck4_2"
+  [B]="Bolt,dtb70_Animal3,uav10_group2_2"
+  [C]="uav10_boat1,uav10_wakeboard10,uav10_wakeboard3"
+)
+run() {  # name, edcf train args... (resumes from last.pth, skips a finished run, exports last.pth to model.pth)
+    local name=$1; shift
+    if [ ! -f "$OUT/$name/done" ]; then
+        if [ -f "$OUT/$name/last.pth" ]; then
+            edcf train --out "$OUT/$name" --resume "$OUT/$name/last.pth" --no-progress
+        else
+            edcf train "$@" --out "$OUT/$name" --no-progress
+        fi
+        touch "$OUT/$name/done"
+    fi
+    [ -f "$OUT/$name/model.pth" ] || python -m edcf_plugin.training.export "$OUT/$name/last.pth" "$OUT/$name/model.pth" \
+        "issue 19 CV plan 2026-12-06: $name"
+}
+case "${1:-}" in
+  train)
+    [ -d carry/train3 ] || python -m train.gpu_carry --train-split "$SEQ" --out carry
+    for f in A B C; do
+        run "I_$f" --config train/configs/ablation_imagenet.yaml --val-root "" --val-sequences "${FOLD[$f]}"
+        run "S_$f" --config train/configs/edcf_gpu.yaml --device cpu --steps 300 --samples-per-epoch 2400 \
+            --val-root "" --val-sequences "${FOLD[$f]}"
+    done ;;
+  select)
+    for f in A B C; do
+        videos=$(echo "${FOLD[$f]}" | tr ',' '\n' | sed "s|^|$SEQ/|" | tr '\n' ' ')
+        # shellcheck disable=SC2086
+        edcf bench $videos --trackers "EDCF-reference@I=$OUT/I_$f/model.pth,EDCF-reference@S=$OUT/S_$f/model.pth,EDCF-reference@current=edcf_plugin/models/edcf_default.pth" \
+            --runs 3 --init-jitter 1 --startup-runs 0 --threads 2 --resume \
+            --pairs "EDCF-reference@I:EDCF-reference@S,EDCF-reference@I:EDCF-reference@current" --out "$OUT/select_$f"
+    done
+    python benchmarks/model_cv_score.py "$OUT" ;;
+  final)
+    run final/EDCF --config train/configs/ablation_imagenet.yaml --val-root "" --val-sequences ""
+    for v in SiamFC EDSiam CACFNet; do
+        run "final/$v" --config train/configs/ablation_imagenet.yaml --variant "$v" --val-root "" --val-sequences ""
+    done ;;
+  *) echo "usage: $0 train|select|final" >&2; exit 2 ;;
+esac
