@@ -15,10 +15,10 @@ import numpy as np
 import torch
 
 from edcf_plugin.config import TrackerConfig
-from edcf_plugin.metrics import ope_scores
+from edcf_plugin.formats.metrics import ope_scores
 from edcf_plugin.networks import EDCFNet, NetConfig
-from edcf_plugin.sequences import load_sequence, read_image
-from edcf_plugin.tracker import EDCFTracker
+from edcf_plugin.formats.sequences import load_sequence, read_image
+from edcf_plugin.tracking.tracker import EDCFTracker
 from edcf_plugin.training.datasets import OTBFolders
 from edcf_plugin.training.imagenet_init import find_alexnet_trunk, init_encoder_from_alexnet
 from edcf_plugin.training.processing import PairProcessing

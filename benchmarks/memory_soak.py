@@ -83,10 +83,10 @@ def child(args) -> None:
     import numpy as np
     import torch
 
-    from edcf_plugin.bench import current_rss
+    from edcf_plugin.commands.bench import current_rss
     from edcf_plugin.config import preset
-    from edcf_plugin.sequences import load_sequence, read_image
-    from edcf_plugin.tracker import build_tracker
+    from edcf_plugin.formats.sequences import load_sequence, read_image
+    from edcf_plugin.tracking.tracker import build_tracker
 
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -35,7 +35,7 @@ def session(sequence: Path, frames: int, every: int, threads: int) -> dict:
     from trax.image import FileImage
     from trax.region import Rectangle
 
-    from edcf_plugin.sequences import load_sequence
+    from edcf_plugin.formats.sequences import load_sequence
 
     seq = load_sequence(sequence)
     env = dict(os.environ, EDCF_THREADS=str(threads))

@@ -11,12 +11,12 @@ import sys
 
 #: subcommand -> (module, one-line help)
 SUBCOMMANDS = {
-    "track": ("edcf_plugin.track_cli", "track a sequence folder, a frame folder or a video"),
-    "demo": ("edcf_plugin.demo", "track the bundled demo sequence and write an annotated video"),
-    "eval": ("edcf_plugin.evaluation", "evaluate result folders (OTB / VOT metrics, plots, tables)"),
-    "train": ("edcf_plugin.training.cli", "train EDCF or an ablation variant"),
-    "vot-workspace": ("edcf_plugin.vot_workspace", "build an offline VOT toolkit workspace"),
-    "bench": ("edcf_plugin.bench", "speed and accuracy benchmark against OpenCV trackers"),
+    "track": ("edcf_plugin.commands.track", "track a sequence folder, a frame folder or a video"),
+    "demo": ("edcf_plugin.commands.demo", "track the bundled demo sequence and write an annotated video"),
+    "eval": ("edcf_plugin.commands.evaluate", "evaluate result folders (OTB / VOT metrics, plots, tables)"),
+    "train": ("edcf_plugin.commands.train", "train EDCF or an ablation variant"),
+    "vot-workspace": ("edcf_plugin.commands.vot_workspace", "build an offline VOT toolkit workspace"),
+    "bench": ("edcf_plugin.commands.bench", "speed and accuracy benchmark against OpenCV trackers"),
 }
 
 

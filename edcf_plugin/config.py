@@ -65,9 +65,7 @@ class TrackerConfig:
     window_influence: float = 0.25   # weight of the cosine-window motion prior mixed into the fused response
     cf_weight: float = 0.8           # Eq. 16 fusion weight of the CF response g; f gets 1 - cf_weight. Eq. 16 as
     #                                  printed is 0.5 (f + g); 0.8 was chosen by a 2-fold cross-validation on the
-    #                                  train split, models trained without the held-out fold (BENCHMARKS.md 4,
-    #                                  docs/benchmarks/s8/cv_plan.md: mean AUC 38.3 vs 32.1 for 0.5 on 9 unseen
-    #                                  sequences; CF branch alone 27.9, semantic alone 24.3)
+    #                                  train split, models trained without the held-out fold (BENCHMARKS.md 4)
     # --- context-aware CF layer (Eq. 6-7, 17-18) ---
     cf_lambda1: float = 1e-4         # lambda_1, ridge regulariser of Eq. 6
     cf_lambda1_rel: float = 0.003    # extra lambda_1 relative to the target features' energy (scale-free ridge;

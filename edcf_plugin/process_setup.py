@@ -1,7 +1,7 @@
 """What a tracking process sets before it tracks: how its CPU threads wait and how glibc's allocator keeps memory.
 
 Every entry point (``edcf`` and its subcommands, the TraX server, ``edcf-pysot-test``) calls :func:`process_setup`
-first; :func:`edcf_plugin.tracker.build_tracker` (which the got10k and pysot adapters use inside a user's script)
+first; :func:`edcf_plugin.tracking.tracker.build_tracker` (which the got10k and pysot adapters use inside a user's script)
 calls :func:`steady_allocator` too. Opt-outs, for a user who tunes these themselves: ``EDCF_NO_OMP_POLICY=1`` and
 ``EDCF_NO_MALLOC_TUNING=1``; a user's own ``OMP_WAIT_POLICY``, ``MALLOC_MMAP_THRESHOLD_``,
 ``MALLOC_TRIM_THRESHOLD_`` or ``GLIBC_TUNABLES`` malloc setting also wins.

@@ -15,12 +15,14 @@ import pytest
 import torch
 
 from conftest import make_sequence, write_otb_sequence
-from edcf_plugin import cli, track_cli, vot_workspace
+from edcf_plugin import cli
+from edcf_plugin.commands import track as track_cli
+from edcf_plugin.toolkits import vot_workspace
 from edcf_plugin.boxes import as_box
 from edcf_plugin.checkpoint import DEFAULT_WEIGHTS
 from edcf_plugin.config import TrackerConfig
 from edcf_plugin.errors import ConfigError, InputError
-from edcf_plugin.training import cli as train_cli
+from edcf_plugin.commands import train as train_cli
 from edcf_plugin.training.config import TrainConfig, config_from_dict
 from edcf_plugin.training.datasets import OTBFolders
 from edcf_plugin.training.processing import PairProcessing

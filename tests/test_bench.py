@@ -6,13 +6,14 @@ import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
 from conftest import make_sequence, write_otb_sequence
-from edcf_plugin import bench
+from edcf_plugin.commands import bench
 from edcf_plugin.cli import main
 from edcf_plugin.errors import ConfigError
 
@@ -50,10 +51,15 @@ def test_unknown_tracker_lists_the_valid_names():
         bench.parse_tracker("TLD")
 
 
-def test_default_root_is_beside_the_checkout():
-    root = bench.default_root()
-    assert root == bench.checkout_root().parent / "shared" / "data" / "sequences"
-    assert (bench.checkout_root() / "edcf_plugin" / "bench.py").is_file()
+def test_the_dataset_root_comes_from_the_user_not_the_checkout(monkeypatch, capsys):
+    monkeypatch.delenv(bench.ROOT_ENV, raising=False)
+    assert bench.default_root() is None
+    assert main(["bench", "--trackers", "CACFNet"]) == 2
+    assert f"${bench.ROOT_ENV}" in capsys.readouterr().err
+    monkeypatch.setenv(bench.ROOT_ENV, "/nonexistent/sequences")
+    assert bench.default_root() == Path("/nonexistent/sequences")
+    assert main(["bench", "--trackers", "CACFNet"]) == 2
+    assert "not found: /nonexistent/sequences" in capsys.readouterr().err
 
 
 def test_opencv_provenance_names_the_installed_distribution_of_the_cv2_binary():
@@ -229,9 +235,9 @@ def test_bench_cli_errors(bench_root, tmp_path, capsys):
 MEMORY_SCRIPT = textwrap.dedent("""
     import json, sys
     import cv2, numpy as np, torch
-    from edcf_plugin.bench import rss_growth, track_frames
+    from edcf_plugin.commands.bench import rss_growth, track_frames
     from edcf_plugin.networks import EDCFNet, NetConfig
-    from edcf_plugin.tracker import EDCFTracker
+    from edcf_plugin.tracking.tracker import EDCFTracker
 
     torch.set_num_threads(1)
     cv2.setNumThreads(1)

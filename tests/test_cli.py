@@ -9,7 +9,7 @@ import pytest
 
 from conftest import make_sequence, write_otb_sequence
 from edcf_plugin.boxes import iou
-from edcf_plugin.sequences import parse_box_lines
+from edcf_plugin.formats.sequences import parse_box_lines
 
 SUMMARY = re.compile(r"^frames=(\d+) fps=([\d.]+) fps_e2e=([\d.]+)( auc=([\d.]+) op50=([\d.]+) dp20=([\d.]+))?$")
 
@@ -107,7 +107,7 @@ def test_demo_preset_and_threads_reach_the_tracker(monkeypatch, tmp_path):
     """`edcf demo --preset NAME --threads N` builds the tracker as `edcf track` does with the same flags."""
     import torch
 
-    import edcf_plugin.tracker
+    import edcf_plugin.tracking.tracker
     from edcf_plugin.cli import main
     from edcf_plugin.config import preset
     from edcf_plugin.errors import InputError
@@ -118,7 +118,7 @@ def test_demo_preset_and_threads_reach_the_tracker(monkeypatch, tmp_path):
         seen["overrides"] = overrides
         raise InputError("stop before tracking")
 
-    monkeypatch.setattr(edcf_plugin.tracker, "build_tracker", fake_build)
+    monkeypatch.setattr(edcf_plugin.tracking.tracker, "build_tracker", fake_build)
     monkeypatch.setattr(torch, "set_num_threads", lambda n: seen.update(threads=n))
     assert main(["demo", "--preset", "fast", "--threads", "1", "--video", str(tmp_path / "d.mp4")]) == 2
     assert seen == {"overrides": preset("fast"), "threads": 1}
@@ -190,7 +190,7 @@ def test_truncated_jpeg_is_tracked_with_a_warning(otb_folder):
 def test_short_annotation_is_reported_and_otb_start_frames_honoured(otb_folder, tmp_path):
     import warnings
 
-    from edcf_plugin.sequences import annotated_frames, load_sequence
+    from edcf_plugin.formats.sequences import annotated_frames, load_sequence
 
     gt = otb_folder / "groundtruth_rect.txt"
     lines = gt.read_text().splitlines()

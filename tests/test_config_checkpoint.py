@@ -6,7 +6,7 @@ from edcf_plugin.checkpoint import DEFAULT_WEIGHTS, build_network, load_checkpoi
 from edcf_plugin.config import TrackerConfig, resolve_variant
 from edcf_plugin.errors import ConfigError, WeightsError
 from edcf_plugin.networks import EDCFNet, NetConfig
-from edcf_plugin.tracker import build_tracker
+from edcf_plugin.tracking.tracker import build_tracker
 
 
 def test_config_rejects_unknown_keys_with_valid_list(tmp_path):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from edcf_plugin.errors import InputError
-from edcf_plugin.sequences import is_crops_sequence, load_sequence
+from edcf_plugin.formats.sequences import is_crops_sequence, load_sequence
 from edcf_plugin.training.config import config_from_dict
 from edcf_plugin.training.datasets import OTBFolders
 from edcf_plugin.training.sampler import PairDataset
@@ -104,7 +104,7 @@ def test_gpu_carry_leaves_the_validation_videos_out_and_fits(tmp_path):
 def test_gpu_carry_train_split_feeds_the_bundled_recipe(tmp_path):
     """The bundled model's recipe (edcf_gpu.yaml) reads carry/train3: every 3rd train-split frame, its validation
     sequences whole, frame_step recorded (so frame_range stays in original frames); bench is never copied."""
-    from edcf_plugin.pysot_dummy import make_sequence_folders
+    from edcf_plugin.formats.generated_datasets import make_sequence_folders
     from edcf_plugin.training.config import load_config
     from train.gpu_carry import GPU_RECIPE, compact_train_split, held_out
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from edcf_plugin.cli import main as edcf
-from edcf_plugin.pysot_dummy import make_pysot_dataset, make_sequence_folders
+from edcf_plugin.formats.generated_datasets import make_pysot_dataset, make_sequence_folders
 
 torch.set_num_threads(1)
 ONE_SCALE = Path(__file__).resolve().parents[1] / "toolkit_configs" / "pysot" / "edcf_one_scale.yaml"
@@ -152,7 +152,7 @@ def test_vot_accuracy_robustness_eao(tmp_path, capsys):
 
 def test_sequence_folders_end_to_end(tmp_path, capsys):
     """edcf-pysot-test on OTB-style folders (index.json split), then edcf eval --gt-root on its results."""
-    from edcf_plugin.pysot_test import main as pysot_test
+    from edcf_plugin.toolkits.pysot_runner import main as pysot_test
     data = make_sequence_folders(tmp_path / "seqs", n_frames=6)
     make_sequence_folders(tmp_path / "seqs", videos={"trainseq": {"n_frames": 3}}, split="train")
     # the second call rewrote index.json with only the train sequence: write both back

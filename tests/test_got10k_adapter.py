@@ -11,8 +11,8 @@ pytest.importorskip("got10k", reason="the got10k toolkit (pip install got10k six
 from got10k.experiments import ExperimentOTB  # noqa: E402
 from got10k.trackers import Tracker  # noqa: E402
 
-from edcf_plugin.got10k_adapter import EDCFGot10kTracker, pil_to_bgr  # noqa: E402
-from edcf_plugin.pysot_dummy import make_got10k_otb  # noqa: E402
+from edcf_plugin.toolkits.got10k import EDCFGot10kTracker, pil_to_bgr  # noqa: E402
+from edcf_plugin.formats.generated_datasets import make_got10k_otb  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -80,8 +80,8 @@ def test_local_experiment_runs_on_own_sequences_without_download(tmp_path, monke
     import got10k.datasets.otb as otb_module
 
     from edcf_plugin.errors import InputError
-    from edcf_plugin.got10k_adapter import LocalExperiment, LocalSequences
-    from edcf_plugin.pysot_dummy import make_sequence_folders
+    from edcf_plugin.toolkits.got10k import LocalExperiment, LocalSequences
+    from edcf_plugin.formats.generated_datasets import make_sequence_folders
 
     def no_download(*args, **kwargs):
         raise AssertionError("got10k tried to download")

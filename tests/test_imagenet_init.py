@@ -11,8 +11,10 @@ import torch.nn.functional as F
 from edcf_plugin.checkpoint import file_sha256, load_checkpoint
 from edcf_plugin.errors import ConfigError
 from edcf_plugin.networks import EDCFNet, NetConfig
-from edcf_plugin.tracker import build_tracker
-from edcf_plugin.training import cli, imagenet_init, trainer
+from edcf_plugin.tracking.tracker import build_tracker
+from edcf_plugin.commands import train as cli
+from edcf_plugin.training import imagenet_init
+from edcf_plugin.training import trainer
 from edcf_plugin.training.config import config_from_dict
 from edcf_plugin.training.imagenet_init import (ALEXNET_TRUNK_SHAPES, find_alexnet_trunk, init_encoder_from_alexnet,
                                                load_trunk_file, select_channels)

@@ -63,7 +63,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 def test_no_import_circle_in_the_package():
     graph = import_graph()
-    assert "edcf_plugin.training.data_sources" in graph and graph["edcf_plugin.pysot_test"]
+    assert "edcf_plugin.training.data_sources" in graph and graph["edcf_plugin.toolkits.pysot_runner"]
     cycle = find_cycle(graph)
     assert cycle is None, " -> ".join(cycle)
 
@@ -71,3 +71,40 @@ def test_no_import_circle_in_the_package():
 def test_the_checker_finds_a_circle():
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+#: The package's top level: the core (math, networks, config, checkpoints, boxes, errors, process set-up), the
+#: ``edcf`` dispatcher, and the public names that existing configs and user code import (short re-exports).
+CORE = {"edcf_plugin.errors", "edcf_plugin.boxes", "edcf_plugin.cf", "edcf_plugin.networks", "edcf_plugin.config",
+        "edcf_plugin.checkpoint", "edcf_plugin.process_setup", "edcf_plugin.geometry"}
+PUBLIC_NAMES = {"edcf_plugin.trax", "edcf_plugin.tracker", "edcf_plugin.pysot", "edcf_plugin.got10k_adapter"}
+SUBPACKAGES = {"tracking", "toolkits", "formats", "commands", "training"}
+
+
+def test_the_folders_are_the_map():
+    top = {module_name(p) for p in PACKAGE.glob("*.py")} - {"edcf_plugin"}
+    assert top == CORE | PUBLIC_NAMES | {"edcf_plugin.cli"}, sorted(top ^ (CORE | PUBLIC_NAMES | {"edcf_plugin.cli"}))
+    packages = {p.parent.name for p in PACKAGE.glob("*/__init__.py")}
+    assert packages == SUBPACKAGES
+    graph = import_graph()
+    for mod in CORE:          # the bottom layer imports nothing above it
+        assert graph[mod] <= CORE, (mod, sorted(graph[mod] - CORE))
+    for mod in PUBLIC_NAMES:  # a public name only re-exports
+        assert len(PACKAGE.joinpath(*mod.split(".")[1:]).with_suffix(".py").read_text().splitlines()) <= 20, mod
+
+
+def test_public_names_reexport_the_same_objects():
+    import importlib
+
+    from edcf_plugin.config import TrackerConfig
+    from edcf_plugin.toolkits import pysot_tracker, trax_server
+    from edcf_plugin.tracking import tracker
+
+    public = importlib.import_module("edcf_plugin.tracker")
+    assert public.build_tracker is tracker.build_tracker and public.EDCFTracker is tracker.EDCFTracker
+    assert public.TrackerConfig is TrackerConfig
+    assert importlib.import_module("edcf_plugin.pysot").EDCFPysotTracker is pysot_tracker.EDCFPysotTracker
+    assert importlib.import_module("edcf_plugin.trax").main is trax_server.main
+    got10k = importlib.import_module("edcf_plugin.got10k_adapter")
+    from edcf_plugin.toolkits import got10k as home
+    assert got10k.EDCFGot10kTracker is home.EDCFGot10kTracker and got10k.LocalExperiment is home.LocalExperiment

@@ -9,16 +9,16 @@ import textwrap
 
 import pytest
 
-from edcf_plugin.bench import current_rss
+from edcf_plugin.commands.bench import current_rss
 
 SCRIPT = textwrap.dedent("""
     import json, sys
     from edcf_plugin.process_setup import process_setup
     process_setup()
     import cv2, numpy as np, torch
-    from edcf_plugin.bench import current_rss
+    from edcf_plugin.commands.bench import current_rss
     from edcf_plugin.config import preset
-    from edcf_plugin.tracker import CACHE_ENTRIES, build_tracker
+    from edcf_plugin.tracking.tracker import CACHE_ENTRIES, build_tracker
 
     torch.set_num_threads(2)
     cv2.setNumThreads(1)
@@ -70,7 +70,7 @@ def test_constant_cache_keeps_the_newest_entries_whatever_the_target_sizes():
     """The Gaussian targets are keyed by the target's size (to 3 decimals of sigma): a long run whose target keeps
     changing size makes new keys all the time (issue 21: 15 -> 33 entries over 10,000 frames, without end)."""
     from edcf_plugin.networks import EDCFNet, NetConfig
-    from edcf_plugin.tracker import CACHE_ENTRIES, BoundedCache, EDCFTracker
+    from edcf_plugin.tracking.tracker import CACHE_ENTRIES, BoundedCache, EDCFTracker
 
     tracker = EDCFTracker(variant="CACFNet", net=EDCFNet(NetConfig(width=0.125, embed_channels=16, fine_channels=4)))
     for k in range(200):

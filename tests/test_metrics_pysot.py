@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from edcf_plugin import metrics as M
+from edcf_plugin.formats import metrics as M
 
 GT = np.array([[0, 0, 10, 10]] * 4, dtype=float)
 GT_WITH_ABSENT = np.array([[0, 0, 10, 10], [0, 0, 10, 10], [0, 0, 10, 10], [0, 0, 0, 0]], dtype=float)

@@ -33,12 +33,13 @@ def test_passive_policy_is_set_before_torch_and_respects_the_user():
 
 
 def test_every_entry_point_sets_it_before_importing_torch():
-    probe = ("import os, sys\nfrom edcf_plugin import {mod}\n"
-             "try:\n    {mod}.main({argv})\nexcept SystemExit:\n    pass\n"
+    probe = ("import importlib, os, sys\nm = importlib.import_module('{mod}')\n"
+             "try:\n    m.main({argv})\nexcept SystemExit:\n    pass\n"
              "print('POLICY', os.environ.get('OMP_WAIT_POLICY'))")
     e = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "EDCF_NO_OMP_POLICY")}
-    for mod, argv in (("cli", "['track', '/nonexistent/seq']"), ("pysot_test", "['--help']"),
-                      ("trax_server", "['--help']")):
+    for mod, argv in (("edcf_plugin.cli", "['track', '/nonexistent/seq']"),
+                      ("edcf_plugin.toolkits.pysot_runner", "['--help']"),
+                      ("edcf_plugin.toolkits.trax_server", "['--help']")):
         out = subprocess.run([sys.executable, "-c", probe.format(mod=mod, argv=argv)], capture_output=True,
                              text=True, env=e, timeout=120)
         assert "POLICY PASSIVE" in out.stdout, (mod, out.stdout[-500:], out.stderr[-500:])
@@ -47,7 +48,7 @@ def test_every_entry_point_sets_it_before_importing_torch():
 ALLOCATOR = """
 import json, os
 import numpy as np
-from edcf_plugin.bench import current_rss
+from edcf_plugin.commands.bench import current_rss
 from edcf_plugin.process_setup import release_free_memory, steady_allocator
 tuned = steady_allocator()
 # 300 blocks of 1 MiB, every other one freed: holes in the heap that glibc keeps (its trim works from the top only)
@@ -87,11 +88,12 @@ def test_allocator_keeps_buffers_in_the_heap_and_hands_free_pages_back():
 
 @pytest.mark.skipif(not GLIBC, reason="glibc's allocator settings (this C library is not glibc)")
 def test_entry_points_and_build_tracker_set_the_allocator():
-    probe = ("import os, sys\nfrom edcf_plugin import {mod}, process_setup\n"
-             "try:\n    {mod}.main({argv})\nexcept SystemExit:\n    pass\n"
+    probe = ("import importlib, os, sys\nm = importlib.import_module('{mod}')\nfrom edcf_plugin import process_setup\n"
+             "try:\n    m.main({argv})\nexcept SystemExit:\n    pass\n"
              "print('ALLOCATOR', process_setup._allocator_done)")
-    for mod, argv in (("cli", "['track', '/nonexistent/seq']"), ("pysot_test", "['--help']"),
-                      ("trax_server", "['--help']")):
+    for mod, argv in (("edcf_plugin.cli", "['track', '/nonexistent/seq']"),
+                      ("edcf_plugin.toolkits.pysot_runner", "['--help']"),
+                      ("edcf_plugin.toolkits.trax_server", "['--help']")):
         out = subprocess.run([sys.executable, "-c", probe.format(mod=mod, argv=argv)], capture_output=True,
                              text=True, timeout=120, env=CLEAN_ENV)
         assert "ALLOCATOR True" in out.stdout, (mod, out.stdout[-500:], out.stderr[-500:])

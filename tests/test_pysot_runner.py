@@ -15,10 +15,10 @@ import torch
 import edcf_plugin
 from edcf_plugin.errors import ConfigError, InputError
 from edcf_plugin.pysot import EDCFPysotTracker, axis_aligned_box, pysot_init_box
-from edcf_plugin.pysot_datasets import load_dataset
-from edcf_plugin.pysot_dummy import make_pysot_dataset, render
-from edcf_plugin.pysot_test import main, run_dataset, run_ope
-from edcf_plugin.sequences import read_image
+from edcf_plugin.formats.pysot_datasets import load_dataset
+from edcf_plugin.formats.generated_datasets import make_pysot_dataset, render
+from edcf_plugin.toolkits.pysot_runner import main, run_dataset, run_ope
+from edcf_plugin.formats.sequences import read_image
 
 torch.set_num_threads(1)
 ONE_SCALE = Path(__file__).resolve().parents[1] / "toolkit_configs" / "pysot" / "edcf_one_scale.yaml"
@@ -74,7 +74,7 @@ def test_static_target_is_reported_at_its_ground_truth(tmp_path):
         import cv2
         files.append(tmp_path / f"{i}.png")
         cv2.imwrite(str(files[-1]), img)
-    from edcf_plugin.pysot_datasets import Video
+    from edcf_plugin.formats.pysot_datasets import Video
     run = run_ope(EDCFPysotTracker("EDCF"), Video("static", files, [[20, 15, 12, 10]] * 4))
     assert run.entries[0] == [20.5, 15.5, 12, 10]            # pysot's init box, written as given to init
     for box in run.entries[1:]:   # the half pixels cancel: centred on the gt (passing boxes through: +0.5)
@@ -141,7 +141,7 @@ def test_pysot_config_files_are_named_after_what_they_are():
 
 
 def test_interrupted_run_keeps_run_info_and_resume_tracks_only_the_rest(tmp_path, capsys, monkeypatch):
-    from edcf_plugin import pysot_test
+    from edcf_plugin.toolkits import pysot_runner as pysot_test
     root = tmp_path / "OTB100"
     make_pysot_dataset(root, "OTB100", n_frames=6)
     results = tmp_path / "results"

@@ -18,8 +18,8 @@ import pytest
 import torch
 
 from edcf_plugin.config import preset
-from edcf_plugin.pysot_dummy import render, trajectory
-from edcf_plugin.tracker import build_tracker
+from edcf_plugin.formats.generated_datasets import render, trajectory
+from edcf_plugin.tracking.tracker import build_tracker
 
 FIXTURE = Path(__file__).resolve().parent / "data" / "same_boxes.json"
 SHARED_SEQUENCES = Path(__file__).resolve().parents[2] / "shared" / "data" / "sequences"
@@ -36,7 +36,7 @@ def sequences() -> dict:
         out[name] = (render(boxes, 160, 120, seed), boxes[0].astype(np.float64))
     crossing = SHARED_SEQUENCES / "Crossing"
     if crossing.is_dir():
-        from edcf_plugin.sequences import load_sequence, read_image
+        from edcf_plugin.formats.sequences import load_sequence, read_image
 
         seq = load_sequence(crossing)
         out["Crossing"] = ([read_image(f) for f in seq.frames[:FRAMES]], seq.groundtruth[0])

@@ -6,7 +6,7 @@ from conftest import make_sequence
 from edcf_plugin.boxes import iou
 from edcf_plugin.config import VARIANTS
 from edcf_plugin.errors import ConfigError, InputError
-from edcf_plugin.tracker import build_tracker
+from edcf_plugin.tracking.tracker import build_tracker
 
 
 def run(tracker, frames, box0):
@@ -121,7 +121,7 @@ def test_cf_windows_shift_and_rectangular_padding():
     """Each window's top-left cell is where the shift and offsets put it (cells encode their coordinates)."""
     import torch
 
-    from edcf_plugin.tracker import cf_windows
+    from edcf_plugin.tracking.tracker import cf_windows
     rows, cols = torch.meshgrid(torch.arange(30.0), torch.arange(40.0), indexing="ij")
     big = torch.stack([rows, cols]).unsqueeze(0)            # 1 x 2 x 30 x 40: pad_x = 10, pad_y = 5
     offsets = [(0, -3), (-4, 0), (0, 3), (4, 0)]
@@ -137,7 +137,7 @@ def test_fold_batchnorm_keeps_the_function():
     import torch
 
     from edcf_plugin.networks import EDCFNet, NetConfig
-    from edcf_plugin.tracker import fold_batchnorm
+    from edcf_plugin.tracking.tracker import fold_batchnorm
     torch.manual_seed(0)
     net = EDCFNet(NetConfig(width=0.25))
     for m in net.modules():                                  # non-trivial BatchNorm statistics

@@ -17,7 +17,7 @@ def test_two_process_gloo_run(tmp_path):
     out = tmp_path / "ddp"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           "-m", "edcf_plugin.training.cli", "--synthetic", "--data", "synthetic:4", "--steps", "3",
+           "-m", "edcf_plugin.commands.train", "--synthetic", "--data", "synthetic:4", "--steps", "3",
            "--device", "cpu", "--out", str(out)] + TINY_ARGS
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=str(REPO), env=env, timeout=600)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]

@@ -10,8 +10,9 @@ import torch
 
 from edcf_plugin.checkpoint import load_checkpoint
 from edcf_plugin.networks import EDCFNet
-from edcf_plugin.tracker import EDCFTracker
-from edcf_plugin.training import cli, trainer
+from edcf_plugin.tracking.tracker import EDCFTracker
+from edcf_plugin.commands import train as cli
+from edcf_plugin.training import trainer
 from edcf_plugin.training.config import TrainConfig, config_from_dict, load_config
 from edcf_plugin.training.losses import EDCFActor, loss_weights
 from edcf_plugin.training.processing import PairProcessing

@@ -23,7 +23,7 @@ from trax.client import Client  # noqa: E402
 from trax.image import BufferImage, FileImage, MemoryImage  # noqa: E402
 from trax.region import Polygon, Rectangle  # noqa: E402
 
-from edcf_plugin import trax_server  # noqa: E402
+from edcf_plugin.toolkits import trax_server  # noqa: E402
 from edcf_plugin.boxes import iou  # noqa: E402
 from edcf_plugin.errors import InputError  # noqa: E402
 
@@ -366,7 +366,7 @@ def test_bad_device_and_non_finite_weights_fail_before_the_handshake(tmp_path):
 FAULTY_SERVER = textwrap.dedent("""
     # The real server loop around a tracker whose update() fails the way a bug or a numerical failure would.
     import sys
-    from edcf_plugin import trax_server
+    from edcf_plugin.toolkits import trax_server
 
     class Faulty:
         def init(self, image, box):

@@ -26,7 +26,8 @@ from vot.region import Rectangle as VotRectangle  # noqa: E402
 from vot.stack import Stack  # noqa: E402
 from vot.tracker import Registry  # noqa: E402
 
-from edcf_plugin import vot_workspace  # noqa: E402
+from edcf_plugin.commands import vot_workspace as vot_workspace_command  # noqa: E402
+from edcf_plugin.toolkits import vot_workspace  # noqa: E402
 from edcf_plugin.config import VARIANTS, resolve_variant  # noqa: E402
 from edcf_plugin.errors import InputError  # noqa: E402
 
@@ -91,7 +92,7 @@ def vot(*args: str, cwd: Path) -> str:
 # ------------------------------------------------------------------------------------ registry & stacks
 def test_repo_trackers_ini_is_the_generated_registry():
     assert (REPO / "trackers.ini").read_text() == vot_workspace.trackers_ini(), \
-        "trackers.ini is stale: regenerate it from edcf_plugin.vot_workspace.trackers_ini()"
+        "trackers.ini is stale: regenerate it from edcf_plugin.toolkits.vot_workspace.trackers_ini()"
 
 
 def test_registry_registers_every_variant_for_traxpython():
@@ -145,8 +146,8 @@ def test_anchors_run_towards_the_longer_part():
 # ------------------------------------------------------------------------------------ workspace builder
 def build(out: Path, sequences: Path, *extra: str) -> int:
     parser = argparse.ArgumentParser()
-    vot_workspace.add_arguments(parser)
-    return vot_workspace.run(parser.parse_args([str(out), "--sequences", str(sequences), *extra]))
+    vot_workspace_command.add_arguments(parser)
+    return vot_workspace_command.run(parser.parse_args([str(out), "--sequences", str(sequences), *extra]))
 
 
 def test_workspace_from_otb_folders(tmp_path, otb_root):

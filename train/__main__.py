@@ -5,7 +5,7 @@ this folder holds only the entry point and the recipes (``train/configs/<variant
 """
 import sys
 
-from edcf_plugin.training.cli import main
+from edcf_plugin.commands.train import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -24,9 +24,9 @@ from tqdm import tqdm
 from edcf_plugin.checkpoint import file_sha256, git_revision, load_checkpoint
 from edcf_plugin.config import TrackerConfig
 from edcf_plugin.errors import EDCFError
-from edcf_plugin.metrics import mean_ope_scores, ope_scores
-from edcf_plugin.sequences import list_split, load_sequence
-from edcf_plugin.tracker import EDCFTracker
+from edcf_plugin.formats.metrics import mean_ope_scores, ope_scores
+from edcf_plugin.formats.sequences import list_split, load_sequence
+from edcf_plugin.tracking.tracker import EDCFTracker
 
 
 def evaluate(weights: str, variant: str | None, sequences: list[Path], device: str,

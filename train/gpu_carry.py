@@ -52,7 +52,7 @@ TRAIN_STEP = 3
 def compact_train_split(root: Path, out: Path, step: int = TRAIN_STEP) -> int:
     """``out``/train3: every ``step``-th frame of each train-split sequence under ``root`` (validation sequences of
     the bundled recipe whole), an ``index.json`` with their ``frame_step``. Returns the bytes written."""
-    from edcf_plugin.sequences import list_split, load_sequence
+    from edcf_plugin.formats.sequences import list_split, load_sequence
 
     whole = set(held_out(GPU_RECIPE))
     dst_root = out / "train3"

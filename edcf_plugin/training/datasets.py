@@ -36,7 +36,7 @@ import numpy as np
 
 from ..boxes import from_one_based
 from ..errors import ConfigError, InputError
-from ..sequences import IMAGE_EXTENSIONS, index_entry, list_split, parse_box_line, parse_numbers, read_image
+from ..formats.sequences import IMAGE_EXTENSIONS, index_entry, list_split, parse_box_line, parse_numbers, read_image
 
 
 

@@ -1,6 +1,6 @@
 """Pair processing: crops, augmentation and training targets for one (exemplar frame, search frame) pair.
 
-Geometry follows the tracker (``edcf_plugin.tracker``) exactly, so that training and tracking see the same
+Geometry follows the tracker (``edcf_plugin.tracking.tracker``) exactly, so that training and tracking see the same
 inputs:
 
 * exemplar ``z``: side ``s_z = context_size(w, h, 0.5)`` (SiamFC context) centred on the target, resized
@@ -35,19 +35,22 @@ import numpy as np
 
 from .. import cf
 from ..boxes import context_size
+from ..config import TrackerConfig
+from ..geometry import EMBED_STRIDE, FINE_STRIDE, cells_per_pixel, gaussian_sigma_cells, search_side
 
-FINE_STRIDE = 2     # pixels of the 255 patch per fine-feature cell (conv1 stride)
-EMBED_STRIDE = 8    # pixels per cell of the 17 x 17 semantic score map
+_TRACKER = TrackerConfig()
 
 
 @dataclass
 class ProcessingConfig:
-    exemplar_size: int = 127
-    search_size: int = 255
-    context_amount: float = 0.5
-    cf_num_context: int = 4          # k context patches (TrackerConfig.cf_num_context)
-    cf_context_distance: float = 1.0  # TrackerConfig.cf_context_distance
-    cf_sigma: float = 0.1            # TrackerConfig.cf_sigma (fraction of the target size, in cells)
+    # the tracker's geometry (TrackerConfig's values, so that pairs are cut as the tracker cuts frames)
+    exemplar_size: int = _TRACKER.exemplar_size
+    search_size: int = _TRACKER.search_size
+    context_amount: float = _TRACKER.context_amount
+    cf_num_context: int = _TRACKER.cf_num_context            # k context patches
+    cf_context_distance: float = _TRACKER.cf_context_distance
+    cf_sigma: float = _TRACKER.cf_sigma                      # Gaussian width, fraction of the target size in cells
+    # training only
     max_shift: float = 48.0          # largest random displacement of the target in the search patch (pixels)
     scale_jitter: float = 0.05       # search side multiplied by exp(U(-j, j))
     stretch: float = 0.05            # independent x/y stretch exp(U(-s, s)) of exemplar and search crops
@@ -92,8 +95,8 @@ def logistic_labels(size: int, dx: float, dy: float, radius: float,
 
 def cf_sigma_cells(w: float, h: float, side: float, search_size: int, cf_sigma: float) -> float:
     """The tracker's Gaussian width (``EDCFTracker._learn_cf``): ``cf_sigma * sqrt(w h)`` in fine cells."""
-    scale = search_size / side / FINE_STRIDE
-    return max(0.5, cf_sigma * math.sqrt(w * scale * h * scale))
+    scale = cells_per_pixel(search_size, side)
+    return gaussian_sigma_cells(w * scale, h * scale, cf_sigma)
 
 
 class PairProcessing:
@@ -139,7 +142,7 @@ class PairProcessing:
         sigma = cf_sigma_cells(zw, zh, s_x_cf, c.search_size, c.cf_sigma)
 
         # Search patch: side from the search-frame box, jittered scale and stretch, random shift.
-        s_x = context_size(xw, xh, c.context_amount) * c.search_size / c.exemplar_size
+        s_x = search_side(xw, xh, c.context_amount, c.exemplar_size, c.search_size)
         s_x *= math.exp(rng.uniform(-c.scale_jitter, c.scale_jitter))
         st = np.exp(rng.uniform(-c.stretch, c.stretch, 2))
         sx_side, sy_side = s_x * st[0], s_x * st[1]

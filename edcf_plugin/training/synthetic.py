@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from ..errors import ConfigError, InputError
-from ..sequences import IMAGE_EXTENSIONS, list_split
+from ..formats.sequences import IMAGE_EXTENSIONS, list_split
 from .datasets import Track, TrackDataset
 
 

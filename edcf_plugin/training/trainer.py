@@ -1,6 +1,6 @@
 """The training loop: SGD on Eq. 15, per-epoch checkpoints, validation, resume, DDP.
 
-Launch one process (``edcf train ...``) or many (``torchrun --nproc_per_node N -m edcf_plugin.training.cli
+Launch one process (``edcf train ...``) or many (``torchrun --nproc_per_node N -m edcf_plugin.commands.train
 ...``): under torchrun the actor is wrapped in ``DistributedDataParallel`` (NCCL on CUDA, gloo on CPU), each
 rank reads its share of the pairs through a ``DistributedSampler``, and only rank 0 writes checkpoints, logs
 and TensorBoard scalars. ``batch_size`` is per process.
@@ -32,7 +32,7 @@ from ..checkpoint import build_network, git_revision, load_checkpoint, make_chec
 from ..config import TrackerConfig
 from ..errors import ConfigError, EDCFError
 from ..networks import EDCFNet
-from ..tracker import resolve_device
+from ..tracking.tracker import resolve_device
 from .config import VALIDATION_SELECT, TrainConfig, config_from_dict
 from .data_sources import build_dataset
 from .losses import EDCFActor, loss_weights

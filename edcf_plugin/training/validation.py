@@ -10,10 +10,10 @@ import torch
 
 from ..config import TrackerConfig
 from ..errors import ConfigError
-from ..metrics import mean_ope_scores, ope_scores
+from ..formats.metrics import mean_ope_scores, ope_scores
 from ..networks import EDCFNet
-from ..sequences import load_sequence, read_image
-from ..tracker import EDCFTracker
+from ..formats.sequences import load_sequence, read_image
+from ..tracking.tracker import EDCFTracker
 
 
 def check_validation_split(root: str | Path, names: list[str]) -> None:

@@ -1,0 +1,1 @@
+"""Files on disk: sequence folders, pysot-toolkit datasets and result files, metrics, generated datasets."""

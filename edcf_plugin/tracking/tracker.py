@@ -1,0 +1,912 @@
+"""The EDCF tracker (paper Sec. 3.3): fused multi-scale search with a long-term semantic template and a
+short-term context-aware CF updated online.
+
+``tracker.init(image, box)`` then ``box, score = tracker.update(image)`` per frame, on BGR uint8 images and
+0-based ``[x, y, w, h]`` boxes (docs/ARCHITECTURE.md). Device-agnostic: pass ``device="cuda"`` to run there.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .. import cf
+from ..boxes import as_box, center, check_box_in_frame, context_size, crop_patch, from_center
+from ..checkpoint import build_network, default_weights, load_checkpoint
+from ..config import VARIANTS, TrackerConfig, resolve_variant  # noqa: F401 (VARIANTS re-exported)
+from ..errors import ConfigError
+from ..networks import EDCFNet
+from ..process_setup import frame_done, steady_allocator
+from ..formats.sequences import to_bgr
+from ..geometry import (EMBED_STRIDE, FINE_STRIDE, cells_per_pixel, fine_cells, gaussian_sigma_cells,
+                        search_side)
+
+#: Entries the tracker keeps of its geometry-derived constants (cosine windows, sampling grids, Gaussian targets
+#: keyed by the target's size): one frame uses fewer than 20; a long run whose target changes size would otherwise
+#: add entries without end.
+CACHE_ENTRIES = 48
+
+
+class BoundedCache(OrderedDict):
+    """A dict that keeps its ``limit`` most recently used entries (insertion and ``[]`` reads count as use)."""
+
+    def __init__(self, limit: int):
+        super().__init__()
+        self.limit = limit
+
+    def __getitem__(self, key):
+        value = super().__getitem__(key)
+        self.move_to_end(key)
+        return value
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        self.move_to_end(key)
+        while len(self) > self.limit:
+            self.popitem(last=False)
+
+    def _pairs(self) -> list:
+        return [(key, dict.__getitem__(self, key)) for key in list(self)]     # reading is not a use here
+
+    def copy(self) -> "BoundedCache":
+        other = type(self)(self.limit)
+        for key, value in self._pairs():
+            other[key] = value
+        return other
+
+    def __reduce__(self):
+        return type(self), (self.limit,), None, None, iter(self._pairs())
+
+
+def context_cell_offsets(w: float, h: float, side: float, config: TrackerConfig) -> list[tuple[int, int]]:
+    """Offsets ``(dx, dy)`` in fine-feature cells of the k context patches (CACF: above, left, below, right, one
+    target size away) for a ``w`` x ``h`` target in a CF patch of ``side`` image pixels; each is capped at half
+    the feature window so that a very elongated target does not blow up the crop."""
+    scale = cells_per_pixel(config.search_size, side)
+    cap = fine_cells(config.search_size) // 2
+    d = config.cf_context_distance
+    return [(int(np.clip(round(dx * scale), -cap, cap)), int(np.clip(round(dy * scale), -cap, cap)))
+            for dx, dy in cf.context_offsets(w * d, h * d, config.cf_num_context)]
+
+
+def cf_windows(fine_big: torch.Tensor, pad: int | tuple[int, int], offsets: list[tuple[int, int]],
+               shift: tuple[int, int] = (0, 0)) -> torch.Tensor:
+    """Slice the target window and the context windows out of enlarged fine features.
+
+    ``fine_big`` (1 x C x (n + 2 pad_y) x (m + 2 pad_x)) are the features of a crop enlarged by ``pad`` cells
+    (an int, or ``(pad_x, pad_y)``) on each side; returns (1 + k) x C x n x m: the window centred
+    ``shift = (dx, dy)`` cells from the middle, then one window per ``(dx, dy)`` offset from it. Every
+    ``|shift + offset|`` must stay within the padding.
+    """
+    px, py = (pad, pad) if isinstance(pad, int) else pad
+    nh, nw = fine_big.shape[-2] - 2 * py, fine_big.shape[-1] - 2 * px
+    sx, sy = shift
+    wins = []
+    for dx, dy in [(0, 0)] + list(offsets):
+        oy, ox = py + sy + dy, px + sx + dx
+        if not (0 <= oy <= 2 * py and 0 <= ox <= 2 * px):
+            raise ValueError(f"window offset ({sx + dx}, {sy + dy}) exceeds the padding ({px}, {py})")
+        wins.append(fine_big[0, :, oy:oy + nh, ox:ox + nw])
+    return torch.stack(wins)
+
+
+def sampling_grid(h_in: int, w_in: int, n: int, centers: list[tuple[float, float]], pitches: list[float],
+                  device=None) -> torch.Tensor:
+    """``grid_sample`` grid (K x n x n x 2, align_corners=True) for K square windows of n x n cells read from an
+    h_in x w_in map: window k is centred ``centers[k] = (dx, dy)`` cells from the map's middle and samples every
+    ``pitches[k]`` input cells (pitch 1 at a whole-cell centre reads the cells exactly)."""
+    u = torch.arange(n, dtype=torch.float64) - (n - 1) / 2.0
+    grids = []
+    for (dx, dy), pitch in zip(centers, pitches):
+        gx = 2.0 * (dx + u * pitch) / (w_in - 1)
+        gy = 2.0 * (dy + u * pitch) / (h_in - 1)
+        grids.append(torch.stack(torch.meshgrid(gx, gy, indexing="xy"), dim=-1))
+    return torch.stack(grids).float().to(device)
+
+
+def fold_batchnorm(net: EDCFNet) -> EDCFNet:
+    """A copy of ``net`` (eval mode) with every BatchNorm folded into the convolution before it, and the input
+    normalisation folded into conv1 (it has no padding, so this is exact): the same function up to float
+    rounding, without those passes (8 ms of a 29 ms frame in channels_last)."""
+    import copy
+
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    from ..networks import PIXEL_MEAN, PIXEL_STD
+    net = copy.deepcopy(net).eval()
+    conv1 = net.conv1[0]
+    if conv1.padding == (0, 0) and net.normalize_inputs:
+        with torch.no_grad():
+            mean = torch.tensor(PIXEL_MEAN, dtype=conv1.weight.dtype, device=conv1.weight.device)
+            std = torch.tensor(PIXEL_STD, dtype=conv1.weight.dtype, device=conv1.weight.device)
+            weight = conv1.weight / std.view(1, 3, 1, 1)
+            bias = -(weight * mean.view(1, 3, 1, 1)).sum(dim=(1, 2, 3))
+            if conv1.bias is not None:
+                bias = bias + conv1.bias
+            folded = torch.nn.Conv2d(3, conv1.out_channels, conv1.kernel_size, stride=conv1.stride, bias=True)
+            folded = folded.to(device=conv1.weight.device, dtype=conv1.weight.dtype).eval()
+            folded.weight.copy_(weight)
+            folded.bias.copy_(bias)
+        net.conv1[0] = folded
+        net.normalize_inputs = False
+    for module in net.modules():
+        if isinstance(module, torch.nn.Sequential):
+            for i in range(len(module) - 1):
+                conv, bn = module[i], module[i + 1]
+                if isinstance(conv, torch.nn.Conv2d) and isinstance(bn, torch.nn.BatchNorm2d):
+                    module[i] = fuse_conv_bn_eval(conv, bn)
+                    module[i + 1] = torch.nn.Identity()
+    return net
+
+
+class _Replay:
+    """One tensor function with static input buffers, captured in a CUDA graph (``capture``) or run eagerly.
+
+    Calling it copies the new inputs into the static buffers and replays the graph; the outputs are the same
+    static tensors every time (valid until the next call). Run everything under ``torch.inference_mode()``.
+    """
+
+    def __init__(self, fn, inputs: list[torch.Tensor], device: torch.device, capture: bool):
+        self.fn = fn
+        self.static = [x.to(device).clone() for x in inputs]
+        self.graph = None
+        if capture:
+            side = torch.cuda.Stream(device)
+            side.wait_stream(torch.cuda.current_stream(device))
+            with torch.cuda.stream(side):
+                for _ in range(2):                      # lazy initialisation (cuDNN, cuFFT plans) off the graph
+                    fn(*self.static)
+            torch.cuda.current_stream(device).wait_stream(side)
+            self.graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(self.graph):
+                self.outputs = fn(*self.static)
+
+    def __call__(self, *inputs: torch.Tensor):
+        for dst, src in zip(self.static, inputs):
+            dst.copy_(src)
+        if self.graph is None:
+            return self.fn(*self.static)
+        self.graph.replay()
+        return self.outputs
+
+
+def grid_crop(frame: torch.Tensor, step: torch.Tensor, x0: torch.Tensor, y0: torch.Tensor,
+              ramp_x: torch.Tensor, ramp_y: torch.Tensor) -> torch.Tensor:
+    """Bilinear crops of ``frame`` (1 x 3 x H x W, mean colour already subtracted, so outside pixels read 0):
+    crop k's column j samples image x ``x0[k] + ramp_x[j] * step[k] - 0.5`` in pixel-index coordinates (``ramp =
+    j + 0.5`` reproduces ``crop_patch``), rows likewise with ``y0``/``ramp_y``. ``step``, ``x0``, ``y0``: N x 1.
+    Returns N x 3 x len(ramp_y) x len(ramp_x)."""
+    height, width = frame.shape[-2:]
+    gx = 2.0 * (x0 + ramp_x * step) / width - 1.0                      # N x wc (align_corners=False)
+    gy = 2.0 * (y0 + ramp_y * step) / height - 1.0                     # N x hr
+    n, hr, wc = gx.shape[0], ramp_y.shape[0], ramp_x.shape[0]
+    grid = torch.stack([gx[:, None, :].expand(n, hr, wc), gy[:, :, None].expand(n, hr, wc)], dim=-1)
+    return F.grid_sample(frame.expand(n, -1, -1, -1), grid, mode="bilinear", padding_mode="zeros",
+                         align_corners=False)
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """``cpu``, ``cuda``, ``cuda:N`` (or None -> cpu); a clear ConfigError for any other device type (``mps``,
+    ``meta``, ...) and when CUDA or that CUDA device is not available."""
+    try:
+        dev = torch.device(device or "cpu")
+    except (RuntimeError, TypeError, ValueError):
+        raise ConfigError(f"unknown device {device!r}: use cpu, cuda or cuda:N") from None
+    if dev.type not in ("cpu", "cuda"):
+        raise ConfigError(f"device {str(device)!r} is not supported: use cpu, cuda or cuda:N")
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device 'cuda' requested but CUDA is not available (use --device cpu)")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ConfigError(f"device {str(device)!r} requested but only {torch.cuda.device_count()} CUDA device(s) "
+                          f"are present")
+    return dev
+
+
+class EDCFTracker:
+    """EDCF and its ablation variants (by name), on any torch device.
+
+    Args:
+        variant: ``SiamFC``, ``EDSiam``, ``CACFNet``, ``CACFNet+`` or ``EDCF`` (default: the config's).
+        weights: checkpoint path (None: the bundled default model).
+        device: torch device string.
+        config: a :class:`TrackerConfig` (default: defaults); ``overrides`` are applied on top.
+        net: an already built network (training/validation), used instead of loading ``weights``.
+    """
+
+    def __init__(self, variant: str | None = None, weights: str | Path | None = None,
+                 device: str | torch.device | None = "cpu", config: TrackerConfig | None = None,
+                 overrides: dict | None = None, net: EDCFNet | None = None):
+        cfg = config or TrackerConfig()
+        changes = dict(overrides or {})
+        if variant is not None:
+            changes["variant"] = resolve_variant(variant)
+        self.config = cfg.replace(**changes) if changes else cfg
+        self.device = resolve_device(device)
+        if net is None:
+            own = weights if weights is not None else default_weights(self.config.variant)
+            self.checkpoint = load_checkpoint(own)
+            net = build_network(self.checkpoint, self.device)
+        else:
+            self.checkpoint = {"path": None, "metadata": {}}
+            net = net.to(self.device)
+        self.net = net.eval()
+        self._autocast_dtype = None
+        if self.config.half_precision:
+            self._autocast_dtype = torch.bfloat16 if self.device.type == "cpu" else torch.float16
+            self.net = fold_batchnorm(self.net).to(memory_format=torch.channels_last)
+        self._scales = torch.tensor(
+            [self.config.scale_step ** (i - self.config.scale_num // 2) for i in range(self.config.scale_num)],
+            dtype=torch.float64)
+        self._cache = BoundedCache(CACHE_ENTRIES)
+        self._torch_crops = self.config.crop_backend == "torch" or (
+            self.config.crop_backend == "auto" and self.device.type == "cuda")
+        self._frame_t = None
+        c = self.config
+        self._graphs: dict = {}
+        # graphs cover the single pass with resampled CF scales and the whole-cell update only
+        self._graphs_fit = bool(c.single_pass and c.single_pass_update == "nearest"
+                                and (c.single_pass_cf_scales == "resample" or c.scale_num == 1 or not c.uses_cf))
+        self._graphs_on = bool(self.device.type == "cuda" and c.cuda_graphs and self._graphs_fit and self._torch_crops)
+        self._graph_emulate = False        # tests: run the graph functions eagerly (on any device)
+        self.graph_status = "on" if self._graphs_on else "off"
+        self.initialized = False
+        self.profile: dict[str, float] | None = None   # set to {} to accumulate per-stage seconds
+
+    # -- helpers ---------------------------------------------------------------------------------------
+    @property
+    def variant(self) -> str:
+        return self.config.variant
+
+    def _autocast(self):
+        if self._autocast_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=self.device.type, dtype=self._autocast_dtype)
+
+    def _cf_autocast(self):
+        """Autocast for conv1 and the fine branch: only with ``cf_half_precision`` (the CF is sensitive to
+        feature noise; with the relative ridge ``cf_lambda1_rel`` it tolerates bf16 features)."""
+        if self._autocast_dtype is None or not self.config.cf_half_precision:
+            return contextlib.nullcontext()
+        return self._autocast()
+
+    def _to_tensor(self, patches: list[np.ndarray]) -> torch.Tensor:
+        arr = patches[0][None] if len(patches) == 1 else np.stack(patches)      # N x H x W x 3 (BGR) uint8
+        t = torch.from_numpy(arr).to(self.device).permute(0, 3, 1, 2).float()  # channels_last strides
+        if self._autocast_dtype is not None:
+            return t.contiguous(memory_format=torch.channels_last)
+        return t.contiguous()
+
+    @contextlib.contextmanager
+    def _stage(self, name: str):
+        """Accumulate wall time of a tracking stage into ``self.profile`` (when it is a dict)."""
+        if self.profile is None:
+            yield
+            return
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        t0 = time.perf_counter()
+        yield
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        self.profile[name] = self.profile.get(name, 0.0) + time.perf_counter() - t0
+
+    def _window(self, h: int, w: int) -> torch.Tensor:
+        key = ("win", h, w)
+        if key not in self._cache:
+            self._cache[key] = cf.cosine_window(h, w, device=self.device)
+        return self._cache[key]
+
+    def _crop(self, image: np.ndarray, cx: float, cy: float, side: float, size: int,
+              region: tuple[int, int, int, int] | None = None) -> np.ndarray:
+        return crop_patch(image, cx, cy, side, size, pad_value=self._avg_color, region=region)
+
+    def _set_frame(self, image: np.ndarray) -> None:
+        """The current frame; with torch crops it is copied to the device at its first crop (once per frame)."""
+        self._image = image
+        self._frame_t = None
+
+    def _crops(self, image: np.ndarray, boxes: list[tuple[float, float, float]], size: int,
+               region: tuple[int, int, int, int] | None = None) -> torch.Tensor:
+        """N x 3 x size x size network input: one square crop per ``(cx, cy, side)`` (see ``crop_patch``); with
+        ``region = (r0, c0, rows, cols)`` only those rows and columns of each crop.
+
+        ``crop_backend`` torch: bilinear ``grid_sample`` of the frame on the device, outside pixels taking the
+        mean colour, sampling the same image coordinates as ``crop_patch`` (``cx - side/2 + (j + 0.5) side /
+        size`` for output pixel ``j``); it differs from cv2's fixed-point bilinear weights by rounding only.
+        """
+        if not self._torch_crops:
+            return self._to_tensor([self._crop(image, cx, cy, side, size, region) for cx, cy, side in boxes])
+        if self._frame_t is None or self._image is not image:
+            self._image = image
+            self._frame_t = self._frame_tensor(torch.from_numpy(np.ascontiguousarray(image)).to(self.device))
+        r0, c0, rows, cols = region if region is not None else (0, 0, size, size)
+        ramp_y, ramp_x = self._ramp(r0, rows), self._ramp(c0, cols)
+        par = torch.tensor([[side / size, cx - side / 2.0, cy - side / 2.0] for cx, cy, side in boxes],
+                           dtype=torch.float64).to(self.device, torch.float32)
+        out = grid_crop(self._frame_t, par[:, 0:1], par[:, 1:2], par[:, 2:3], ramp_x, ramp_y) + self._avg_t
+        if self._autocast_dtype is not None:
+            return out.contiguous(memory_format=torch.channels_last)
+        return out.contiguous()
+
+    def _ramp(self, start: int, length: int) -> torch.Tensor:
+        """Output pixel centres ``start + j + 0.5`` of a crop's rows or columns (``grid_crop``), cached."""
+        key = ("ramp", start, length)
+        if key not in self._cache:
+            self._cache[key] = torch.arange(start, start + length, device=self.device, dtype=torch.float32) + 0.5
+        return self._cache[key]
+
+    def _frame_tensor(self, frame_u8: torch.Tensor) -> torch.Tensor:
+        """H x W x 3 uint8 frame on the device -> 1 x 3 x H x W float with the mean colour subtracted."""
+        return frame_u8.permute(2, 0, 1).unsqueeze(0).float() - self._avg_t
+
+    def _low_and_fine(self, x: torch.Tensor, fine: bool = True):
+        """conv1 activations and the float32 fine (CF) features of a batch of crops (None without ``fine``), in
+        the CF branch's precision: float32 unless ``cf_half_precision``."""
+        with torch.inference_mode(), self._cf_autocast():
+            low = self.net.low_level(x)
+            return low, (self.net.fine_from_low(low).float() if fine else None)
+
+    def _features(self, x: torch.Tensor, semantic: bool, fine: bool):
+        with torch.inference_mode(), self._autocast():
+            if semantic and fine:
+                s, f = self.net.embed_and_fine(x)
+            elif semantic:
+                s, f = self.net.embed(x), None
+            else:
+                s, f = None, self.net.fine(x)
+        return (s.float() if s is not None else None), (f.float() if f is not None else None)
+
+    def _cf_window(self, fine: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int]]:
+        """The CF layer's input: the cosine-windowed features, and the FFT size they are zero-padded to
+        (``cf.fft_size``: 123 -> 128 cells; the padding only adds zero border to windowed features and makes the
+        FFTs ~10x faster). The FFTs pad (``s=``), so no padded copy is made."""
+        hf, wf = fine.shape[-2:]
+        return fine * self._window(hf, wf), (cf.fft_size(hf), cf.fft_size(wf))
+
+    def _cf_detect(self, fine: torch.Tensor) -> torch.Tensor:
+        """CF responses (Eq. 9) of the S scales' fine features, fftshifted (zero displacement in the middle)."""
+        x, s = self._cf_window(fine)
+        return torch.fft.fftshift(cf.cf_response(self.w_hat, x, s=s), dim=(-2, -1))
+
+    def _solve_cf(self, fine_big: torch.Tensor, pad: int | tuple[int, int], offsets: list[tuple[int, int]],
+                  w_cells: float, h_cells: float, shift: tuple[int, int] = (0, 0)) -> torch.Tensor:
+        """Eq. 6-7 on windows of enlarged fine features: the target window centred ``shift`` cells from the
+        middle of ``fine_big`` and the k context windows at ``offsets`` from it; the target is ``w_cells`` x
+        ``h_cells`` fine cells."""
+        return self._solve_windows(cf_windows(fine_big, pad, offsets, shift), w_cells, h_cells)
+
+    def _target(self, hf: int, wf: int, w_cells: float, h_cells: float, spectrum: bool = False,
+                band: bool = False) -> torch.Tensor | None:
+        """Gaussian target (Eq. 8's y) on the hf x wf CF grid: sigma proportional to the target size in cells
+        (with ``spectrum``: its ``rfft2``; with ``band``: ``cf.band_indices`` of that for ``cf_band``, None when
+        every frequency is solved), cached alike."""
+        sigma = gaussian_sigma_cells(w_cells, h_cells, self.config.cf_sigma)
+        kind = "band" if band else "yf" if spectrum else "y"
+        key = (kind, hf, wf, round(sigma, 3))
+        if key not in self._cache:
+            if band:
+                yf = self._target(hf, wf, w_cells, h_cells, spectrum=True)
+                self._cache[key] = cf.band_indices(yf, self.config.cf_band)
+            else:
+                y = cf.gaussian_target(hf, wf, sigma, device=self.device)
+                self._cache[key] = torch.fft.rfft2(y) if spectrum else y
+        return self._cache[key]
+
+    def _solve_prepared(self, windows: torch.Tensor, y: torch.Tensor, fallback: bool = True,
+                        method: str | None = None, yf: torch.Tensor | None = None,
+                        band: torch.Tensor | None = None) -> torch.Tensor:
+        """Eq. 6-7 for (1 + k) x C x h x w windows (target first) and the target ``y`` on the FFT grid (``yf``:
+        its spectrum, when cached; ``band``: the frequencies to solve, ``cf.band_indices``, None: all). The
+        elimination solve (the CPU's, and CUDA graphs') takes all windows through one FFT
+        (``cf.cf_solve_stacked``); the batched solve goes through ``cf.cf_solve`` (every frequency)."""
+        c = self.config
+        fine, s = self._cf_window(windows)
+        lam1 = cf.relative_ridge(fine[:1], c.cf_lambda1, c.cf_lambda1_rel)
+        method = method or cf.default_method(fine.device)
+        if method == "elimination":
+            yf = torch.fft.rfft2(y) if yf is None else yf
+            return cf.cf_solve_stacked(fine, yf, lam1, c.cf_lambda2, fallback=fallback,
+                                       precision=c.cf_solve_precision, s=s, band=band)
+        ph, pw = s[0] - fine.shape[-2], s[1] - fine.shape[-1]
+        fine = F.pad(fine, (0, pw, 0, ph)) if ph or pw else fine
+        ctx = fine[1:].unsqueeze(0) if fine.shape[0] > 1 else None
+        return cf.cf_solve(fine[:1], y, ctx, lam1, c.cf_lambda2, fallback=fallback, method=method,
+                           precision=c.cf_solve_precision)
+
+    def _solve_windows(self, windows: torch.Tensor, w_cells: float, h_cells: float) -> torch.Tensor:
+        """Eq. 6-7 for (1 + k) x C x n x n fine-feature windows: the target's, then the k context ones."""
+        hf, wf = cf.fft_size(windows.shape[-2]), cf.fft_size(windows.shape[-1])
+        return self._solve_prepared(windows, self._target(hf, wf, w_cells, h_cells),
+                                    yf=self._target(hf, wf, w_cells, h_cells, spectrum=True),
+                                    band=self._target(hf, wf, w_cells, h_cells, band=True))
+
+    def _learn_cf(self, image: np.ndarray, cx: float, cy: float, w: float, h: float, side: float,
+                  with_semantic: bool = False):
+        """Solve Eq. 6-7 for the target patch centred on (cx, cy) and its k context patches.
+
+        One enlarged crop covers the target patch and every context patch; its fine features are computed
+        once and the k+1 windows are sliced from them (``cf_windows``), which costs ~2x one patch instead of
+        k+1 patches. The semantic embedding of the target patch (for f*(x_1) of Eq. 18) comes from the same
+        conv1 activations.
+        """
+        c = self.config
+        size = c.search_size
+        offsets = context_cell_offsets(w, h, side, c)
+        pad = max([abs(v) for o in offsets for v in o], default=0)
+        big = size + 2 * FINE_STRIDE * pad
+        x = self._crops(image, [(cx, cy, side * big / size)], big)
+        with torch.inference_mode():
+            # The fine branch feeding the CF stays in float32 even in the half-precision presets: the
+            # closed-form solve is sensitive to feature noise (bf16 cost up to 30 AUC points on a sequence).
+            low, fine_big = self._low_and_fine(x)
+            sem = None
+            if with_semantic:
+                n = low.shape[-1] - 2 * pad
+                with self._autocast():
+                    sem = self.net.semantic_from_low(low[..., pad:pad + n, pad:pad + n]).float()
+            scale = cells_per_pixel(size, side)
+            w_hat = self._solve_cf(fine_big, pad, offsets, w * scale, h * scale)
+        return w_hat, sem
+
+    def _semantic_on_cf_grid(self, f: torch.Tensor, hf: int, wf: int) -> torch.Tensor:
+        """Bilinearly resample the semantic response (S x 1 x hs x ws, stride 8) onto the CF displacement grid
+        (hf x wf, stride 2, zero displacement at the centre), as Eq. 16 requires; zero outside its support."""
+        hs, ws = f.shape[-2:]
+        key = ("grid", hs, ws, hf, wf)
+        if key not in self._cache:
+            dy = torch.arange(hf, device=self.device, dtype=torch.float32) - hf // 2
+            dx = torch.arange(wf, device=self.device, dtype=torch.float32) - wf // 2
+            gy = 2.0 * dy * FINE_STRIDE / (EMBED_STRIDE * max(hs - 1, 1))
+            gx = 2.0 * dx * FINE_STRIDE / (EMBED_STRIDE * max(ws - 1, 1))
+            grid = torch.stack(torch.meshgrid(gx, gy, indexing="xy"), dim=-1)  # hf x wf x 2 (x, y)
+            self._cache[key] = grid.unsqueeze(0)
+        grid = self._cache[key].expand(f.shape[0], -1, -1, -1)
+        return F.grid_sample(f, grid, mode="bilinear", padding_mode="zeros", align_corners=True)[:, 0]
+
+    # -- public API ------------------------------------------------------------------------------------
+    def init(self, image: np.ndarray, box) -> None:
+        """Start tracking ``box`` (0-based x, y, w, h) in ``image`` (BGR uint8; grayscale accepted)."""
+        image = to_bgr(image)
+        box = as_box(box, "initial box")
+        height, width = image.shape[:2]
+        check_box_in_frame(box, width, height, "initial box")
+        c = self.config
+        cx, cy = center(box)
+        w = max(float(box[2]), c.min_target_size)
+        h = max(float(box[3]), c.min_target_size)
+        self._graphs = {}                  # captured for the previous target's state tensors
+        self._avg_color = image.reshape(-1, 3).mean(axis=0)
+        self._avg_t = torch.tensor(self._avg_color, dtype=torch.float32).reshape(1, 3, 1, 1).to(self.device)
+        self._set_frame(image)
+        self.pos = np.array([cx, cy], dtype=np.float64)
+        self.size = np.array([w, h], dtype=np.float64)
+        self.init_size = self.size.copy()
+        self.frame_size = (width, height)
+        z_side = context_size(w, h, c.context_amount)
+        x_side = search_side(w, h, c.context_amount, c.exemplar_size, c.search_size)
+        self.z_embed = None
+        self.f1_peak = 1.0
+        self.z_scales = None
+        if c.uses_semantic:
+            z = self._crops(image, [(cx, cy, z_side)], c.exemplar_size)
+            self.z_embed, _ = self._features(z, True, False)
+            if c.single_pass:
+                # One search crop per frame: scale s is searched with an exemplar cut at z_side / s, in which
+                # the target looks s times larger (what a search crop of side x_side * s does in the
+                # reference path).
+                zs = self._crops(image, [(cx, cy, z_side / s) for s in self._scales.tolist()], c.exemplar_size)
+                self.z_scales, _ = self._features(zs, True, False)
+        if c.uses_cf:
+            self.w_hat, sem1 = self._learn_cf(image, cx, cy, w, h, x_side, with_semantic=c.uses_semantic)
+        else:
+            sem1 = self._features(self._crops(image, [(cx, cy, x_side)], c.search_size), True, False)[0]
+        if c.uses_semantic:
+            with torch.inference_mode():
+                self.f1_peak = float(torch.sigmoid(self.net.xcorr(self.z_embed, sem1)).max())
+        self._frame = 0
+        self.initialized = True
+
+    def _responses_crops(self, image: np.ndarray, cx: float, cy: float, sides: np.ndarray):
+        """Reference path: one search crop per scale through the encoder. Returns (f, g): the semantic score
+        maps (S or 1) x 1 x 17 x 17 after the sigmoid, and the CF responses S x H x W (fftshifted); None for a
+        branch the variant does not use."""
+        c = self.config
+        with self._stage("crop"):
+            x = self._crops(image, [(cx, cy, s) for s in sides], c.search_size)
+        # One semantic pass (centre scale) is enough when the CF branch resolves scale (semantic_scales=center).
+        center_only = c.semantic_scales == "center" and c.uses_cf and c.uses_semantic
+        with self._stage("encoder"), torch.inference_mode():
+            sem = fine = None
+            if c.uses_cf:
+                low, fine = self._low_and_fine(x)
+                if c.uses_semantic:
+                    mid = c.scale_num // 2
+                    with self._autocast():
+                        sem = self.net.semantic_from_low(low[mid:mid + 1] if center_only else low).float()
+            else:
+                with self._autocast():
+                    sem = self.net.embed(x).float()
+        f = g = None
+        with self._stage("cf_response"), torch.inference_mode():
+            if c.uses_cf:
+                g = self._cf_detect(fine)
+        if sem is not None:
+            with self._stage("fusion"), torch.inference_mode():
+                f = torch.sigmoid(self.net.xcorr(self.z_embed, sem))
+        return f, g
+
+    def _scaled_grid(self, h_in: int, w_in: int, n_out: int) -> torch.Tensor:
+        """grid_sample grid (S x n_out x n_out x 2) reading, for each scale s, the n_out x n_out window centred
+        in an h_in x w_in map with a cell pitch of s input cells (s = 1: exactly the central window)."""
+        key = ("sgrid", h_in, w_in, n_out)
+        if key not in self._cache:
+            scales = self._scales.tolist()
+            self._cache[key] = sampling_grid(h_in, w_in, n_out, [(0.0, 0.0)] * len(scales), scales, self.device)
+        return self._cache[key]
+
+    def _next_frame_every(self, interval: int) -> bool:
+        """Whether the frame being tracked is an ``interval``-th one, counted as ``update`` counts
+        ``cf_update_interval`` (frame numbers after init, from 1)."""
+        return (self._frame + 1) % interval == 0
+
+    def _cf_update_next(self) -> bool:
+        """Whether the frame being tracked re-solves the CF."""
+        return self.config.uses_cf and self._next_frame_every(self.config.cf_update_interval)
+
+    def _sp_geometry(self, x_side: float, w: float, h: float, cf_update: bool = True) -> tuple:
+        """Single-pass crop geometry: (n, offsets, px, py, pad, big, r0, c0, hr, wc). One crop of ``big`` pixels
+        covers the CF context windows plus ``single_pass_margin`` cells; only its rows [r0, r0 + hr) and columns
+        [c0, c0 + wc) feed fine cells [pad - py, pad + n + py) x [pad - px, pad + n + px). Without ``cf_update``
+        (a frame whose CF is not re-solved: ``cf_update_interval`` > 1) the crop only covers what the detection
+        reads: the search area plus the cells the resampled scales reach, and two more so that the fine branch's
+        zero padding (3 x 3 kernel) does not touch them; the responses are the same as with the enlarged crop."""
+        c = self.config
+        n = fine_cells(c.search_size)
+        offsets = context_cell_offsets(w, h, x_side, c)
+        if cf_update:
+            px = max([abs(dx) for dx, _ in offsets], default=0) + c.single_pass_margin
+            py = max([abs(dy) for _, dy in offsets], default=0) + c.single_pass_margin
+        else:
+            px = py = int(math.ceil((n - 1) * (float(self._scales.max()) - 1.0) / 2.0)) + 2
+        pad = max(px, py)
+        big = c.search_size + 2 * FINE_STRIDE * pad
+        r0, c0 = FINE_STRIDE * (pad - py), FINE_STRIDE * (pad - px)
+        hr, wc = FINE_STRIDE * (n + 2 * py - 1) + 11, FINE_STRIDE * (n + 2 * px - 1) + 11
+        return n, offsets, px, py, pad, big, r0, c0, hr, wc
+
+    def _sp_features(self, x: torch.Tensor, n: int, px: int, py: int):
+        """conv1 and the fine branch once on the enlarged crop; the semantic branch on its centre."""
+        c = self.config
+        sem = fine_big = None
+        with torch.inference_mode():
+            low, fine_big = self._low_and_fine(x, fine=c.uses_cf)
+            if c.uses_semantic:
+                with self._autocast():
+                    sem = self.net.semantic_from_low(low[..., py:py + n, px:px + n]).float()
+        return sem, fine_big
+
+    def _sp_cf_response(self, fine_big: torch.Tensor, n: int) -> torch.Tensor:
+        """CF responses of the S scales, resampled from the enlarged fine features."""
+        with torch.inference_mode():
+            grid = self._scaled_grid(fine_big.shape[-2], fine_big.shape[-1], n)
+            fine = F.grid_sample(fine_big.expand(grid.shape[0], -1, -1, -1), grid, mode="bilinear",
+                                 padding_mode="zeros", align_corners=True)
+            return self._cf_detect(fine)
+
+    def _sp_semantic_response(self, sem: torch.Tensor) -> torch.Tensor:
+        with torch.inference_mode():
+            z = self.z_embed if self.config.semantic_scales == "center" else self.z_scales
+            return torch.sigmoid(self.net.adjust(F.conv2d(sem, z).transpose(0, 1)))   # S x 1 x 17 x 17
+
+    def _responses_single_pass(self, image: np.ndarray, cx: float, cy: float, x_side: float,
+                               w: float, h: float):
+        """Single-pass path (``single_pass``): one crop, enlarged to cover the CF context windows plus a margin
+        for the move, through conv1 and the fine branch once; the semantic branch once on its centre. Scales
+        come from resampling the fine features (CF; with ``single_pass_cf_scales="crops"`` from the other
+        scales' own crops through conv1 and the fine branch) and from the exemplars cut at init for every scale
+        (semantic). Returns (f, g) like ``_responses_crops`` and the enlarged fine features with their padding
+        ``(pad_x, pad_y)`` in cells, for the CF update."""
+        c = self.config
+        n, _, px, py, _, big, r0, c0, hr, wc = self._sp_geometry(x_side, w, h, self._cf_update_next())
+        side_crops = c.uses_cf and c.single_pass_cf_scales == "crops" and c.scale_num > 1 \
+            and self._next_frame_every(c.side_crop_interval)
+        mid = c.scale_num // 2
+        with self._stage("crop"):
+            # Only the pixels that feed fine cells [pad - py, pad + n + py) x [pad - px, pad + n + px).
+            x = self._crops(image, [(cx, cy, x_side * big / c.search_size)], big, region=(r0, c0, hr, wc))
+            if side_crops:      # the other scales' search crops, for the CF branch only
+                sides = [x_side * s for i, s in enumerate(self._scales.tolist()) if i != mid]
+                xs = self._crops(image, [(cx, cy, sd) for sd in sides], c.search_size)
+        with self._stage("encoder"):
+            sem, fine_big = self._sp_features(x, n, px, py)
+            if side_crops:
+                fine_sides = self._low_and_fine(xs)[1]
+        f = g = None
+        if c.uses_cf:
+            with self._stage("cf_response"):
+                if side_crops:
+                    with torch.inference_mode():
+                        centre = fine_big[..., py:py + n, px:px + n]
+                        g = self._cf_detect(torch.cat([fine_sides[:mid], centre, fine_sides[mid:]]))
+                else:
+                    g = self._sp_cf_response(fine_big, n)
+        if sem is not None:
+            with self._stage("fusion"):
+                f = self._sp_semantic_response(sem)
+        return f, g, (fine_big, (px, py))
+
+    def _fusion_tensors(self, f: torch.Tensor | None, g: torch.Tensor | None, hf: int, wf: int):
+        """Eq. 16 fusion, scale choice and motion prior, all on the device. Returns (picks, response, peaks):
+        ``picks`` = [best scale, peak index in the hf x wf response, its fused peak, the semantic peak of that
+        scale (0 without the semantic branch)] as one float64 tensor, read back once per frame."""
+        c = self.config
+        f_peak = None
+        if f is not None:
+            f_peak = f.amax(dim=(1, 2, 3)).expand(c.scale_num)
+            f_up = self._semantic_on_cf_grid(f, hf, wf)
+        if f is not None and g is not None:
+            fused = (1.0 - c.cf_weight) * f_up + c.cf_weight * g          # Eq. 16 (weighted)
+        elif f is not None:
+            fused = f_up
+        else:
+            fused = g
+        peaks = fused.amax(dim=(1, 2)).double()
+        key = ("penalty", peaks.device)
+        if key not in self._cache:                  # scale_penalty on every scale but the centre one
+            penalty = torch.full_like(peaks, c.scale_penalty)
+            penalty[c.scale_num // 2] = 1.0
+            self._cache[key] = penalty
+        penalty = self._cache[key]
+        adjusted = torch.where(peaks > 0, peaks * penalty, peaks / penalty)
+        best_t = adjusted.argmax()
+        resp = fused.index_select(0, best_t.reshape(1))[0]
+        resp = resp - resp.min()
+        resp = resp / resp.sum().clamp_min(1e-12)
+        key = ("winnorm", hf, wf)
+        if key not in self._cache:
+            self._cache[key] = self._window(hf, wf) / self._window(hf, wf).sum()
+        resp = (1.0 - c.window_influence) * resp + c.window_influence * self._cache[key]
+        # index_select, not t[best_t]: indexing by a 0-dim tensor reads it back to the host (no CUDA graph capture)
+        pick = best_t.reshape(1)
+        sem_peak = f_peak.index_select(0, pick).double() if f_peak is not None else \
+            torch.zeros(1, dtype=torch.float64, device=peaks.device)
+        return torch.cat([best_t.double().reshape(1), resp.argmax().double().reshape(1), peaks.index_select(0, pick),
+                          sem_peak]), resp, peaks
+
+    # -- CUDA graphs (config.cuda_graphs) ---------------------------------------------------------------
+    def _graphs_off(self, exc: Exception) -> None:
+        import traceback
+        import warnings
+        where = [f"{Path(f.filename).name}:{f.lineno}" for f in traceback.extract_tb(exc.__traceback__)
+                 if "edcf_plugin" in f.filename][-3:]
+        warnings.warn(f"EDCF: CUDA graphs turned off for this tracker ({type(exc).__name__}: {exc}; at "
+                      f"{' < '.join(reversed(where))}); tracking continues without them")
+        self._graphs_on, self._graphs = False, {}
+        self.graph_status = f"off after a capture failure at {' < '.join(reversed(where))}: {type(exc).__name__}: {exc}"
+
+    def _graph_mode(self) -> bool:
+        return self._graphs_on or (self._graph_emulate and self._graphs_fit)
+
+    def _replay(self, key, make_fn, inputs: list[torch.Tensor]) -> _Replay:
+        entry = self._graphs.pop(key, None)
+        if entry is None:
+            if len(self._graphs) >= 16:                          # geometry changes are rare: keep the newest
+                self._graphs.pop(next(iter(self._graphs)))
+            entry = _Replay(make_fn(), inputs, self.device, capture=not self._graph_emulate)
+            entry.constants = list(self._cache.values())    # a graph reads them by address: outlive eviction
+        self._graphs[key] = entry
+        return entry
+
+    def _detect_fn(self, geo: tuple):
+        """The single-pass detection as one tensor function of (frame as uint8 H x W x 3, crop parameters
+        [pixel pitch, x0, y0]): the crop rows/columns that feed the features, the encoder, both responses and
+        the fusion. Returns (picks, fine_big, response, peaks)."""
+        n, _, px, py, _, _, r0, c0, hr, wc = geo
+        c = self.config
+        ramp_y = torch.arange(r0, r0 + hr, device=self.device, dtype=torch.float32) + 0.5
+        ramp_x = torch.arange(c0, c0 + wc, device=self.device, dtype=torch.float32) + 0.5
+        fmt = torch.channels_last if self._autocast_dtype is not None else torch.contiguous_format
+
+        def fn(frame_u8: torch.Tensor, par: torch.Tensor):
+            par = par.reshape(3, 1, 1)
+            x = grid_crop(self._frame_tensor(frame_u8), par[0], par[1], par[2], ramp_x, ramp_y) + self._avg_t
+            sem, fine_big = self._sp_features(x.contiguous(memory_format=fmt), n, px, py)
+            g = self._sp_cf_response(fine_big, n) if c.uses_cf else None
+            f = self._sp_semantic_response(sem) if sem is not None else None
+            hf = wf = cf.fft_size(n)
+            with torch.inference_mode():
+                picks, resp, peaks = self._fusion_tensors(f, g, hf, wf)
+            return picks, fine_big, resp, peaks
+        return fn
+
+    def _detect_graphed(self, image: np.ndarray, cx: float, cy: float, x_side: float, w: float, h: float):
+        """Graph-mode detection: returns (picks as floats, (fine_big, (px, py)), response side)."""
+        c = self.config
+        geo = self._sp_geometry(x_side, w, h, self._cf_update_next())
+        big = geo[5]
+        side = x_side * big / c.search_size
+        par = torch.tensor([side / big, cx - side / 2.0, cy - side / 2.0], dtype=torch.float64).float()
+        frame = torch.from_numpy(np.ascontiguousarray(image))
+        key = ("detect", tuple(frame.shape), geo[2], geo[3], geo[4])
+        with self._stage("detect"), torch.inference_mode():
+            replay = self._replay(key, lambda: self._detect_fn(geo), [frame, par])
+            picks_t, fine_big, resp, peaks = replay(frame, par)
+            picks = picks_t.tolist()                            # the one device-to-host read of the frame
+            self.last_response, self.last_peaks = resp.clone(), peaks.clone()
+        return picks, (fine_big, (geo[2], geo[3])), resp.shape[-1]
+
+    def _solve_fn(self, nh: int, nw: int):
+        """CF solve on windows gathered at whole-cell offsets (K x 2 tensor of top-left rows/columns) of the
+        enlarged fine features, without host synchronisation (zero filter where the system is singular)."""
+        ar_h = torch.arange(nh, device=self.device)
+        ar_w = torch.arange(nw, device=self.device)
+
+        def fn(fine_big: torch.Tensor, offs: torch.Tensor, y: torch.Tensor):
+            rows = offs[:, 0:1] + ar_h[None]
+            cols = offs[:, 1:2] + ar_w[None]
+            wins = fine_big[0][:, rows[:, :, None], cols[:, None, :]].transpose(0, 1)   # K x C x nh x nw
+            return self._solve_prepared(wins, y, fallback=False, method="elimination")
+        return fn
+
+    def _solve_graphed(self, fine_big: torch.Tensor, pad: tuple[int, int], offsets: list[tuple[int, int]],
+                       w_cells: float, h_cells: float, shift: tuple[int, int]) -> torch.Tensor:
+        px, py = pad
+        nh, nw = fine_big.shape[-2] - 2 * py, fine_big.shape[-1] - 2 * px
+        offs = torch.tensor([[py + shift[1] + dy, px + shift[0] + dx] for dx, dy in [(0, 0)] + list(offsets)],
+                            dtype=torch.long)
+        y = self._target(cf.fft_size(nh), cf.fft_size(nw), w_cells, h_cells)
+        key = ("solve", tuple(fine_big.shape), len(offs), px, py)
+        with torch.inference_mode():
+            return self._replay(key, lambda: self._solve_fn(nh, nw), [fine_big, offs, y])(fine_big, offs, y)
+
+    def update(self, image: np.ndarray) -> tuple[np.ndarray, float]:
+        """Track one frame. Returns the 0-based ``[x, y, w, h]`` box and a confidence score."""
+        if not self.initialized:
+            raise RuntimeError("update() called before init()")
+        image = to_bgr(image)
+        self._set_frame(image)
+        c = self.config
+        height, width = image.shape[:2]
+        cx, cy = self.pos
+        w, h = self.size
+        x_side = search_side(w, h, c.context_amount, c.exemplar_size, c.search_size)
+        scales = self._scales.numpy()
+        sides = x_side * scales
+        cf_update = self._cf_update_next()         # this frame re-solves the CF (decided before _frame moves on)
+        detection = None
+        picks = None
+        if self._graph_mode():
+            try:
+                picks, detection, wf = self._detect_graphed(image, cx, cy, x_side, w, h)
+                hf = wf
+            except Exception as exc:                              # noqa: BLE001 (any capture failure)
+                if self._graph_emulate:
+                    raise
+                self._graphs_off(exc)
+                detection = None
+        if picks is None:
+            if c.single_pass:
+                f, g, detection = self._responses_single_pass(image, cx, cy, x_side, w, h)
+            else:
+                f, g = self._responses_crops(image, cx, cy, sides)
+            if g is not None:
+                hf, wf = g.shape[-2:]
+            else:
+                hf = wf = cf.fft_size(fine_cells(c.search_size))
+            with self._stage("fusion"), torch.inference_mode():
+                picks_t, resp, peaks = self._fusion_tensors(f, g, hf, wf)
+                self.last_peaks = peaks            # per-scale peaks of the fused response (diagnostics)
+                self.last_response = resp          # fused response of the chosen scale (for visualisation)
+                # one device-to-host read per frame: best scale, peak index, its fused peak and semantic peak
+                picks = picks_t.tolist()
+        best, idx = int(picks[0]), int(picks[1])
+        iy, ix = divmod(idx, wf)
+        cells = np.array([ix - wf // 2, iy - hf // 2], dtype=np.float64) * scales[best]   # centre-scale cells
+        disp = cells * FINE_STRIDE * x_side / c.search_size
+        score = float(picks[2])
+
+        # New state: position, damped scale, clamped to the frame and to the allowed size range.
+        new_size = self.size * (1.0 - c.scale_lr + c.scale_lr * scales[best])
+        new_size = np.clip(new_size, np.maximum(self.init_size / c.max_scale_change, c.min_target_size),
+                           np.maximum(self.init_size * c.max_scale_change, c.min_target_size))
+        new_size = np.minimum(new_size, np.array([width, height], dtype=np.float64) * 2.0)
+        new_pos = self.pos + disp
+        new_pos = np.clip(new_pos, 0.0, np.array([width, height], dtype=np.float64))
+        self.pos, self.size = new_pos, new_size
+
+        self._frame += 1
+        frame_done()                               # every 50th frame: the heap's free pages back (process_setup.py)
+        if cf_update:
+            # Eq. 17-18: w_t = alpha_t w + (1 - alpha_t) w_{t-1}, alpha_t = alpha f*(x_t) / f*(x_1).
+            alpha = c.cf_lr
+            if c.uses_semantic:
+                alpha = c.cf_lr * float(picks[3]) / max(self.f1_peak, 1e-6)
+            alpha = float(np.clip(alpha, 0.0, c.cf_lr_max))
+            if alpha > 0:
+                with self._stage("cf_update"):
+                    w_new = self._cf_from_detection(detection, new_pos - np.array([cx, cy]), new_size, x_side) \
+                        if detection is not None else None
+                    if w_new is None:
+                        side = search_side(*new_size, c.context_amount, c.exemplar_size, c.search_size)
+                        w_new, _ = self._learn_cf(image, *new_pos, *new_size, side)
+                    if self._graph_mode():              # in place: the detection graph reads this storage
+                        with torch.inference_mode():
+                            self.w_hat.copy_(alpha * w_new + (1.0 - alpha) * self.w_hat)
+                    else:
+                        self.w_hat = alpha * w_new + (1.0 - alpha) * self.w_hat
+        return from_center(new_pos[0], new_pos[1], new_size[0], new_size[1]), score
+
+    def _cf_from_detection(self, detection, disp: np.ndarray, size: np.ndarray, x_side: float):
+        """Single-pass CF update: solve Eq. 6-7 on windows of this frame's enlarged fine features placed at the
+        new position, instead of cutting a new crop. ``single_pass_update = "nearest"`` slices whole-cell
+        windows; ``"bilinear"`` resamples them at the exact sub-cell position and at the new target size's
+        cell pitch (what a new crop would see). None when the move plus the context offsets leave the
+        features (then the caller re-crops)."""
+        fine_big, (px, py) = detection
+        c = self.config
+        scale = cells_per_pixel(c.search_size, x_side)                    # fine cells per image pixel
+        side = search_side(size[0], size[1], c.context_amount, c.exemplar_size, c.search_size)
+        exact = (disp[0] * scale, disp[1] * scale)
+        shift = (int(round(exact[0])), int(round(exact[1])))
+        if c.single_pass_update == "nearest":
+            offsets = context_cell_offsets(size[0], size[1], x_side, c)       # in fine_big's cells
+            reach = [(shift[0] + dx, shift[1] + dy) for dx, dy in [(0, 0)] + offsets]
+        else:
+            offsets = context_cell_offsets(size[0], size[1], side, c)         # in the new crop's cells
+            r = side / x_side
+            reach = [(exact[0] + dx * r, exact[1] + dy * r) for dx, dy in [(0, 0)] + offsets]
+        if any(abs(rx) > px or abs(ry) > py for rx, ry in reach):
+            self.recrops = getattr(self, "recrops", 0) + 1
+            return None
+        new_scale = cells_per_pixel(c.search_size, side)                  # cells of a crop at the new size
+        with torch.inference_mode():
+            if c.single_pass_update == "nearest":
+                if self._graph_mode():
+                    try:
+                        return self._solve_graphed(fine_big, (px, py), offsets, size[0] * scale,
+                                                   size[1] * scale, shift)
+                    except Exception as exc:                      # noqa: BLE001 (any capture failure)
+                        if self._graph_emulate:
+                            raise
+                        self._graphs_off(exc)
+                return self._solve_cf(fine_big, (px, py), offsets, size[0] * scale, size[1] * scale, shift)
+            # bilinear: window k is centred at the exact shift + offset_k * r and samples every r = side / x_side
+            h_in, w_in = fine_big.shape[-2:]
+            n = h_in - 2 * py
+            grid = sampling_grid(h_in, w_in, n, reach, [side / x_side] * len(reach), self.device)
+            wins = F.grid_sample(fine_big.expand(grid.shape[0], -1, -1, -1), grid, mode="bilinear",
+                                 padding_mode="zeros", align_corners=True)
+            return self._solve_windows(wins, size[0] * new_scale, size[1] * new_scale)
+
+    def warmup(self, size: tuple[int, int] = (240, 320)) -> None:
+        """One dummy init + update so that lazy allocations happen before the first real frame."""
+        rng = np.random.default_rng(0)
+        img = rng.integers(0, 255, size=(size[0], size[1], 3), dtype=np.uint8)
+        self.init(img, [size[1] / 3, size[0] / 3, size[1] / 4, size[0] / 4])
+        self.update(img)
+        self.initialized = False
+
+
+def build_tracker(variant: str | None = "EDCF", weights: str | Path | None = None,
+                  device: str | torch.device | None = "cpu", config: TrackerConfig | str | Path | None = None,
+                  overrides: dict | None = None, threads: int | None = None) -> EDCFTracker:
+    """The one builder every adapter uses (TraX, pysot, got10k, CLI).
+
+    ``config``: a :class:`TrackerConfig` or a YAML file of one. ``threads``: torch's CPU thread count for this
+    process (None: leave it). Also fixes glibc's allocator thresholds for the process (``process_setup.py``; the
+    tracker hands the heap's free pages back every 50 frames of the process)."""
+    steady_allocator()
+    if threads is not None:
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise ConfigError(f"threads must be a positive integer, got {threads!r}")
+        torch.set_num_threads(threads)
+    if config is not None and not isinstance(config, TrackerConfig):
+        config = TrackerConfig.from_yaml(config)
+    return EDCFTracker(variant=variant, weights=weights, device=device, config=config, overrides=overrides)
+
