@@ -35,23 +35,17 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .errors import EDCFError, one_line, one_line_warnings
+    from .errors import one_line_warnings
     from .process_setup import process_setup
 
     process_setup()                              # before any subcommand imports torch
+    from .run import cli_main
 
     one_line_warnings("edcf")
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv[0] if argv and argv[0] in SUBCOMMANDS else None
     args = build_parser(command).parse_args(argv)
-    try:
-        return int(args._module.run(args) or 0)
-    except EDCFError as exc:
-        print(f"edcf: error: {one_line(exc)}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("edcf: interrupted", file=sys.stderr)
-        return 130
+    return cli_main("edcf", lambda: args._module.run(args))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 from tqdm import tqdm
 
@@ -26,6 +25,7 @@ from edcf_plugin.config import TrackerConfig
 from edcf_plugin.errors import EDCFError
 from edcf_plugin.formats.metrics import mean_ope_scores, ope_scores
 from edcf_plugin.formats.sequences import list_split, load_sequence
+from edcf_plugin.run import one_pass
 from edcf_plugin.tracking.tracker import EDCFTracker
 
 
@@ -38,21 +38,14 @@ def evaluate(weights: str, variant: str | None, sequences: list[Path], device: s
     for folder in tqdm(sequences, desc=f"{variant} {Path(weights).name}", disable=not progress, leave=False):
         seq = load_sequence(folder)
         gt = seq.groundtruth
-        boxes = []
-        t0 = time.perf_counter()
-        for i, img in enumerate(seq.images()):
-            if i == 0:
-                tracker.init(img, gt[0])
-                boxes.append(gt[0])
-            else:
-                boxes.append(tracker.update(img)[0])
-        seconds += time.perf_counter() - t0
-        frames += len(boxes)
-        s = ope_scores(np.asarray(boxes), gt)
+        run = one_pass(tracker, seq.images(), gt[0])
+        seconds += float(sum(run.seconds))
+        frames += len(run.entries)
+        s = ope_scores(run.boxes, gt)
         per.append(s)
         rows[seq.name] = s.as_percent()
         print(f"  {variant} {Path(weights).name} {seq.name}: " + " ".join(f"{k} {v:.1f}" for k, v in rows[seq.name].items())
-              + f" ({len(boxes)} frames)", flush=True)
+              + f" ({len(run.entries)} frames)", flush=True)
     mean = mean_ope_scores(per).as_percent()
     return {"variant": variant, "weights": str(weights), "weights_sha256": file_sha256(weights),
             "tracker_config": tracker.config.to_dict(), "mean": mean, "fps": frames / max(seconds, 1e-9),

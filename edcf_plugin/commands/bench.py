@@ -191,32 +191,21 @@ class TrackRun:
 
 
 def track_frames(tracker, frames: SequenceType[np.ndarray], init_box, *, sample_rss: bool = True) -> TrackRun:
-    """Init on ``frames[0]`` with ``init_box``, update on the rest; time each call (nothing else is timed).
+    """Init on ``frames[0]`` with ``init_box``, update on the rest (:func:`edcf_plugin.run.one_pass`: only the
+    calls are timed). The tracker's ``update`` returns ``(box, score)`` (EDCF) or ``(box, ok)``
+    (:class:`OpenCVTracker`); frame 0 gets the tracker's ``init_box`` attribute when it has one (the rounded box
+    OpenCV got). With ``sample_rss``, the RSS is read after every frame, untimed."""
+    from ..run import one_pass
 
-    ``frames`` needs ``len`` and indexing (a list of decoded frames, or a generator object that makes them).
-    The tracker's ``update`` returns ``(box, score)`` (EDCF) or ``(box, ok)`` (:class:`OpenCVTracker`). Frame 0
-    gets the initial box, or the tracker's ``init_box`` attribute when it has one (the rounded box OpenCV got).
-    """
-    n = len(frames)
-    boxes = np.zeros((n, 4))
-    seconds = np.zeros(n)
-    ok = np.ones(n, dtype=bool)
-    rss = np.full(n, -1, dtype=np.int64)
-    clock = time.perf_counter
-    for i in range(n):
-        frame = frames[i]
-        t0 = clock()
-        if i == 0:
-            tracker.init(frame, init_box)
-            box, flag = getattr(tracker, "init_box", init_box), True
-        else:
-            box, flag = tracker.update(frame)
-        seconds[i] = clock() - t0
-        boxes[i] = box
-        ok[i] = flag is not False
-        if sample_rss:
-            rss[i] = current_rss() or -1
-    return TrackRun(boxes, seconds, ok, rss)
+    rss = np.full(len(frames), -1, dtype=np.int64)
+
+    def sample(i, _frame, _box):
+        rss[i] = current_rss() or -1
+
+    run = one_pass(tracker, (frames[i] for i in range(len(frames))), init_box,   # by index: frames may be made
+                   on_frame=sample if sample_rss else None)
+    ok = np.array([score is not False for score in run.scores], dtype=bool)
+    return TrackRun(run.boxes, np.asarray(run.seconds), ok, rss)
 
 
 def rss_growth(rss: np.ndarray, warmup: int) -> float:

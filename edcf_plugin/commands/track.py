@@ -25,6 +25,7 @@ from ..config import PRESETS, VARIANTS, TrackerConfig, preset, resolve_variant
 from ..errors import ConfigError, EDCFError, InputError
 from ..formats.metrics import otb_summary
 from ..formats.sequences import Sequence, ensure_output_dir, load_sequence, write_output
+from ..run import one_pass
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -100,50 +101,40 @@ def track_sequence(seq: Sequence, tracker, init_box: np.ndarray | None = None, *
             what = "a video file" if seq.video is not None else "a folder without groundtruth_rect.txt"
             raise InputError(f"{source_path(seq)} is {what}: give the initial box with --init x,y,w,h")
         init_box = seq.groundtruth[0]
-    boxes = []
     writer = None
-    t_track = 0.0
     t_start = time.perf_counter()
     bar = tqdm(total=len(seq), desc=seq.name, unit="frame", disable=not progress or len(seq) < 50,
                leave=not sys.stderr.isatty(), mininterval=2.0)
+
+    def on_frame(i: int, frame: np.ndarray, box) -> None:
+        nonlocal writer
+        if video:
+            if writer is None:
+                writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 30,
+                                         (frame.shape[1], frame.shape[0]))
+                if not writer.isOpened():
+                    raise InputError(f"cannot write video {video}")
+            resp = getattr(tracker, "last_response", None) if (show_response and i > 0) else None
+            gt = seq.groundtruth[i] if seq.groundtruth is not None and i < len(seq.groundtruth) else None
+            writer.write(draw(frame, box, gt, resp.float().cpu().numpy() if resp is not None else None))
+        bar.update(1)
+
     try:
-        for i, frame in enumerate(seq.images()):
-            t0 = time.perf_counter()
-            if i == 0:
-                tracker.init(frame, init_box)
-                box = as_box(init_box)
-            else:
-                box, _score = tracker.update(frame)
-            t_track += time.perf_counter() - t0
-            boxes.append(box)
-            if video:
-                if writer is None:
-                    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 30,
-                                             (frame.shape[1], frame.shape[0]))
-                    if not writer.isOpened():
-                        raise InputError(f"cannot write video {video}")
-                resp = getattr(tracker, "last_response", None) if (show_response and i > 0) else None
-                gt = seq.groundtruth[i] if seq.groundtruth is not None and i < len(seq.groundtruth) else None
-                writer.write(draw(frame, box, gt, resp.float().cpu().numpy() if resp is not None else None))
-            bar.update(1)
-    except BaseException as exc:
-        tracked = np.asarray(boxes).reshape(-1, 4)
-        if isinstance(exc, EDCFError):
-            n = len(boxes)
-            where = f"frame {n + 1}"
-            if seq.video is None and n < len(seq.frames) and str(seq.frames[n]) not in str(exc):
-                where += f" ({seq.frames[n]})"
-            error = type(exc)(f"{where}: {exc}")
-            error.tracked_boxes = tracked
-            raise error from None
-        exc.tracked_boxes = tracked
-        raise
+        run = one_pass(tracker, seq.images(), init_box, on_frame=on_frame)
+    except EDCFError as exc:
+        n = len(exc.tracked_boxes)
+        where = f"frame {n + 1}"
+        if seq.video is None and n < len(seq.frames) and str(seq.frames[n]) not in str(exc):
+            where += f" ({seq.frames[n]})"
+        error = type(exc)(f"{where}: {exc}")
+        error.tracked_boxes = exc.tracked_boxes
+        raise error from None
     finally:
         bar.close()
         if writer is not None:
             writer.release()
     t_e2e = time.perf_counter() - t_start
-    return np.asarray(boxes), t_track, t_e2e
+    return run.boxes, float(sum(run.seconds)), t_e2e
 
 
 def write_boxes(path: str | Path, boxes: np.ndarray) -> None:

@@ -25,38 +25,23 @@ import json
 import os
 import platform
 import sys
-import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from ..config import PRESETS, preset
+from ..config import PRESETS
 from ..errors import ConfigError, EDCFError, InputError, one_line_warnings
 from ..formats.metrics import VOT_SKIP, region_overlap
+from ..run import TrackerSpec, cli_main, one_pass, reset_based
 from .pysot_tracker import EDCFPysotTracker, pysot_init_box, rect_to_vot_polygon
 from ..formats.pysot_datasets import (PROTOCOLS, Dataset, Video, default_protocol, format_ope_line, format_reset_line,
                              is_valid_box, load_dataset, result_files, result_layout, write_lines,
                              write_text_whole)
 from ..formats.sequences import ensure_output_dir, read_image
-
-
-@dataclass
-class TrackerSpec:
-    """Everything a worker process needs to build its own tracker (picklable)."""
-    variant: str = "EDCF"
-    weights: str | None = None
-    device: str = "cpu"
-    config: str | None = None          # YAML path
-    overrides: dict = field(default_factory=dict)
-    threads: int = 1
-
-    def build(self) -> EDCFPysotTracker:
-        return EDCFPysotTracker(self.variant, weights=self.weights, device=self.device, config=self.config,
-                                overrides=self.overrides or None)
 
 
 @dataclass
@@ -113,40 +98,36 @@ def _show(video: Video, img: np.ndarray, idx: int, gt, box, lost: int | None) ->
             from None
 
 
-def _track(tracker, video: Video, idx: int, img: np.ndarray) -> dict:
-    try:
-        return tracker.track(img)
-    except EDCFError as exc:
-        raise InputError(f"video {video.name!r} frame {idx + 1}: {exc}") from None
+class _Updates:
+    """pysot's tracker interface (``init``, ``track -> dict``) as the run seam's (``init``, ``update -> (box, score)``)."""
+
+    def __init__(self, tracker):
+        self.tracker = tracker
+
+    def init(self, img: np.ndarray, box) -> None:
+        self.tracker.init(img, box)
+
+    def update(self, img: np.ndarray):
+        out = self.tracker.track(img)
+        return out["bbox"], out["best_score"]
 
 
-def _init(tracker, video: Video, idx: int, img: np.ndarray, box) -> None:
-    try:
-        tracker.init(img, box)
-    except EDCFError as exc:
-        raise InputError(f"video {video.name!r} frame {idx + 1}: {exc}") from None
+def _frames(video: Video):
+    for idx in range(len(video)):
+        yield _frame(video, idx)
 
 
 def run_ope(tracker, video: Video, vis: bool = False) -> VideoRun:
     """pysot's one-pass loop: init on frame 1 (its init box is the first entry), then track every frame."""
     _check_target(video, 0, "the tracker is initialised on the first frame")
-    entries, scores, times = [], [], []
-    for idx in range(len(video)):
-        img = _frame(video, idx)
-        tic = time.perf_counter()
-        if idx == 0:
-            box = pysot_init_box(video.gt[0])
-            _init(tracker, video, idx, img, box)
-            scores.append(None)
-        else:
-            out = _track(tracker, video, idx, img)
-            box = out["bbox"]
-            scores.append(out["best_score"])
-        times.append(time.perf_counter() - tic)
-        entries.append(box)
+
+    def show(idx, img, box):
         if vis and idx > 0:
             _show(video, img, idx, video.gt[idx] if idx < len(video.gt) else None, box, None)
-    return VideoRun(video.name, entries, scores, times)
+
+    run = one_pass(_Updates(tracker), _frames(video), pysot_init_box(video.gt[0]), where=f"video {video.name!r} ",
+                   on_frame=show)
+    return VideoRun(video.name, run.entries, run.scores, run.seconds)
 
 
 def run_reset(tracker, video: Video, vis: bool = False, skip: int = VOT_SKIP) -> VideoRun:
@@ -156,36 +137,15 @@ def run_reset(tracker, video: Video, vis: bool = False, skip: int = VOT_SKIP) ->
                          f"frames, the dataset gives {len(video.gt)}")
     for idx in range(len(video)):
         _check_target(video, idx, "the reset-based protocol needs the target in every frame")
-    entries, scores, times = [], [], []
-    frame_counter, lost = 0, 0
-    size = None
-    for idx in range(len(video)):
-        img = _frame(video, idx)
-        size = size or (img.shape[1], img.shape[0])
-        gt = video.gt[idx]
-        if len(gt) == 4:
-            gt = rect_to_vot_polygon(gt)
-        tic = time.perf_counter()
-        if idx == frame_counter:
-            _init(tracker, video, idx, img, pysot_init_box(gt))
-            entries.append(1)
-            scores.append(None)
-        elif idx > frame_counter:
-            out = _track(tracker, video, idx, img)
-            if region_overlap(out["bbox"], gt, size) > 0:
-                entries.append(out["bbox"])
-            else:
-                entries.append(2)
-                frame_counter = idx + skip
-                lost += 1
-            scores.append(out["best_score"])
-        else:
-            entries.append(0)
-            scores.append(None)
-        times.append(time.perf_counter() - tic)
-        if vis and idx > frame_counter:
-            _show(video, img, idx, gt, entries[-1], lost)
-    return VideoRun(video.name, entries, scores, times, lost)
+    gts = [rect_to_vot_polygon(gt) if len(gt) == 4 else gt for gt in video.gt]
+
+    def show(idx, img, entry, lost):
+        if vis and not isinstance(entry, int):
+            _show(video, img, idx, gts[idx], entry, lost)
+
+    run = reset_based(_Updates(tracker), _frames(video), gts, region_overlap, skip=skip, init_box=pysot_init_box,
+                      where=f"video {video.name!r} ", on_frame=show)
+    return VideoRun(video.name, run.entries, run.scores, run.seconds, run.lost)
 
 
 def write_run(run: VideoRun, results_dir: Path, name: str, layout: str) -> dict[str, Path]:
@@ -210,9 +170,7 @@ _WORKER: dict = {}
 
 
 def _worker_init(spec: TrackerSpec) -> None:
-    import torch
-    torch.set_num_threads(max(1, spec.threads))
-    _WORKER["tracker"] = spec.build()
+    _WORKER["tracker"] = EDCFPysotTracker(tracker=spec.build())
 
 
 def _worker_job(video: Video, protocol: str, results_dir: str, name: str, layout: str) -> dict:
@@ -266,7 +224,7 @@ def run_dataset(dataset: Dataset, results_dir: str | Path, name: str, protocol: 
 
     index = {v.name: i for i, v in enumerate(videos)}
     if videos_left and (workers == 1 or len(videos_left) == 1):
-        tracker = tracker_factory() if tracker_factory is not None else spec.build()
+        tracker = tracker_factory() if tracker_factory is not None else EDCFPysotTracker(tracker=spec.build())
         for v in videos_left:
             report(index[v.name], _run_one(tracker, v, protocol, out_dir, name, layout, vis))
     elif videos_left:
@@ -381,7 +339,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..config import TrackerConfig, resolve_variant
-    import torch
 
     variant = resolve_variant(args.tracker)
     config = args.config or None
@@ -394,15 +351,13 @@ def run(args: argparse.Namespace) -> int:
     if args.vis and sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
                                                              or os.environ.get("WAYLAND_DISPLAY")):
         raise ConfigError("--vis needs a display (DISPLAY is not set); leave --vis out on a headless machine")
-    overrides = preset(args.preset) if args.preset else {}
-    spec = TrackerSpec(variant=variant, weights=weights, device=args.device, config=config,
-                       overrides=overrides, threads=args.threads)
+    spec = TrackerSpec(variant=variant, weights=weights, preset=args.preset or None, config=config,
+                       device=args.device, threads=max(1, args.threads))
     protocol = args.protocol or default_protocol(args.dataset)
     dataset = load_dataset(args.dataset, args.dataset_root, protocol, args.split)
     if args.video:
         dataset[args.video]                      # error now when the video is not there
-    torch.set_num_threads(max(1, args.threads))
-    tracker = spec.build()                       # validates weights/config before any worker starts
+    tracker = EDCFPysotTracker(tracker=spec.build())   # validates weights/config before any worker starts
     name = args.name or variant
     results_dir = Path(args.results_dir).expanduser().resolve()
     parallel = args.workers > 1 and not args.video and len(dataset) > 1
@@ -438,14 +393,7 @@ def main(argv: list[str] | None = None) -> int:
     add_arguments(parser)
     args = parser.parse_args(argv)
     one_line_warnings("edcf-pysot-test")
-    try:
-        return run(args)
-    except EDCFError as exc:
-        print(f"edcf-pysot-test: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("edcf-pysot-test: interrupted", file=sys.stderr)
-        return 130
+    return cli_main("edcf-pysot-test", lambda: run(args))
 
 
 if __name__ == "__main__":

@@ -164,13 +164,11 @@ def load_tracker(settings: dict, warmup: bool = True):
     """Build the tracker (and warm it up) before any client is talked to."""
     import torch
 
-    from ..tracking.tracker import build_tracker
+    from ..run import TrackerSpec
 
-    if settings["threads"] is not None:
-        torch.set_num_threads(settings["threads"])
     start = time.perf_counter()
-    tracker = build_tracker(variant=settings["variant"], weights=settings["weights"], device=settings["device"],
-                            overrides=settings["overrides"])
+    tracker = TrackerSpec(variant=settings["variant"], weights=settings["weights"], preset=settings["preset"],
+                          device=settings["device"], threads=settings["threads"]).build()
     if warmup:
         tracker.warmup()
     log(f"{settings['variant']} ready on {settings['device']} in {time.perf_counter() - start:.1f} s "

@@ -13,6 +13,7 @@ from ..errors import ConfigError
 from ..formats.metrics import mean_ope_scores, ope_scores
 from ..networks import EDCFNet
 from ..formats.sequences import load_sequence, read_image
+from ..run import one_pass
 from ..tracking.tracker import EDCFTracker
 
 
@@ -59,12 +60,7 @@ class Validator:
                 per_seq = []
                 tracker = EDCFTracker(config=config, device=device, net=net)
                 for name, frames, gt in self.sequences:
-                    tracker.init(frames[0], gt[0])
-                    boxes = [gt[0]]
-                    for img in frames[1:]:
-                        box, _ = tracker.update(img)
-                        boxes.append(box)
-                    s = ope_scores(np.asarray(boxes), gt)
+                    s = ope_scores(one_pass(tracker, frames, gt[0]).boxes, gt)
                     per_seq.append(s)
                     out[f"{prefix}/{name}/auc"] = 100.0 * s.auc
                 m = mean_ope_scores(per_seq).as_percent()
