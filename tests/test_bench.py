@@ -32,12 +32,12 @@ needs_contrib = pytest.mark.skipif(not HAS_CONTRIB, reason="cv2 lacks the contri
     ("MOSSE", "MOSSE", "opencv", None, None),
 ])
 def test_parse_tracker(text, name, kind, variant, preset):
-    assert bench.parse_tracker(text) == bench.TrackerSpec(name, kind, variant, preset)
+    assert bench.parse_tracker(text) == bench.BenchEntry(name, kind, variant, preset)
 
 
 def test_a_tracker_may_name_its_own_checkpoint():
     spec = bench.parse_tracker("SiamFC@runs/ablation/SiamFC/best.pth")
-    assert spec == bench.TrackerSpec("SiamFC@SiamFC", "edcf", "SiamFC", "reference", "runs/ablation/SiamFC/best.pth")
+    assert spec == bench.BenchEntry("SiamFC@SiamFC", "edcf", "SiamFC", "reference", "runs/ablation/SiamFC/best.pth")
     spec = bench.parse_tracker("EDCF-realtime@new=a/b.pth")
     assert (spec.name, spec.preset, spec.weights) == ("EDCF-realtime@new", "realtime", "a/b.pth")
     with pytest.raises(ConfigError, match="only EDCF trackers"):

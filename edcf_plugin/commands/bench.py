@@ -88,7 +88,9 @@ def default_root() -> Path | None:
 
 # ------------------------------------------------------------------------------------------------ trackers
 @dataclass(frozen=True)
-class TrackerSpec:
+class BenchEntry:
+    """A tracker of the bench, by name: an EDCF preset or variant (built in its worker as a
+    :class:`edcf_plugin.run.TrackerSpec`) or an OpenCV tracker."""
     name: str                 # display name (table, plots, result folders)
     kind: str                 # "edcf" or "opencv"
     variant: str | None = None
@@ -96,8 +98,8 @@ class TrackerSpec:
     weights: str | None = None  # this tracker's checkpoint (``NAME@LABEL=PATH``); None: --weights
 
 
-def parse_tracker(text: str) -> TrackerSpec:
-    """``CSRT`` / ``EDCF-fast`` / ``CACFNet`` / ``SiamFC-realtime`` ... -> :class:`TrackerSpec`.
+def parse_tracker(text: str) -> BenchEntry:
+    """``CSRT`` / ``EDCF-fast`` / ``CACFNet`` / ``SiamFC-realtime`` ... -> :class:`BenchEntry`.
 
     An EDCF tracker may name its own checkpoint: ``SiamFC@runs/siamfc/best.pth`` (shown as ``SiamFC@siamfc``, the
     file's folder) or ``EDCF-reference@new=runs/r1/best.pth`` (shown as ``EDCF-reference@new``)."""
@@ -114,10 +116,10 @@ def parse_tracker(text: str) -> TrackerSpec:
         spec = parse_tracker(t)
         if spec.kind != "edcf":
             raise ConfigError(f"tracker {text!r}: only EDCF trackers take a checkpoint")
-        return TrackerSpec(f"{spec.name}@{label}", spec.kind, spec.variant, spec.preset, path)
+        return BenchEntry(f"{spec.name}@{label}", spec.kind, spec.variant, spec.preset, path)
     for name in OPENCV_TRACKERS:
         if t.upper() == name:
-            return TrackerSpec(name, "opencv")
+            return BenchEntry(name, "opencv")
     base, preset = t, "reference"
     for p in PRESETS:
         if t.lower().endswith("-" + p):
@@ -128,7 +130,7 @@ def parse_tracker(text: str) -> TrackerSpec:
         raise ConfigError(f"unknown tracker {t!r}; valid: {', '.join(VARIANTS)} (optionally -PRESET, presets: "
                           f"{', '.join(PRESETS)}) and OpenCV's {', '.join(OPENCV_TRACKERS)}") from None
     name = f"{variant}-{preset}" if variant == "EDCF" or preset != "reference" else variant
-    return TrackerSpec(name, "edcf", variant, preset)
+    return BenchEntry(name, "edcf", variant, preset)
 
 
 def opencv_factory(name: str) -> Callable:
@@ -253,12 +255,10 @@ def worker(spec: dict) -> dict:
     if kind == "edcf":
         import torch
 
-        from ..config import preset
-        from ..tracking.tracker import build_tracker
+        from ..run import TrackerSpec
 
-        torch.set_num_threads(int(spec["threads"]))
-        tracker = build_tracker(spec["variant"], spec.get("weights"), spec.get("device", "cpu"),
-                                overrides=preset(spec["preset"]))
+        tracker = TrackerSpec(variant=spec["variant"], weights=spec.get("weights"), preset=spec["preset"],
+                              device=spec.get("device", "cpu"), threads=int(spec["threads"])).build()
         _instrument(tracker, net_times)
     else:
         tracker = OpenCVTracker(spec["name"])
