@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 import torch
 
+from edcf_plugin.formats.sequences import write_otb_sequence
+
 torch.set_num_threads(int(os.environ.get("EDCF_TEST_THREADS", "2")))
 
 #: The project's real sequences live beside the checkout (../shared/data/sequences); a user's clone lacks them.
@@ -47,16 +49,6 @@ def make_sequence(n: int = 40, size: tuple[int, int] = (160, 200), obj: tuple[in
             frame = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
         frames.append(frame)
     return frames, np.asarray(boxes, dtype=np.float64)
-
-
-def write_otb_sequence(folder: Path, frames, boxes) -> Path:
-    """Write an OTB-style folder (img/00000001.jpg..., 1-based groundtruth_rect.txt)."""
-    (folder / "img").mkdir(parents=True, exist_ok=True)
-    for i, frame in enumerate(frames, 1):
-        cv2.imwrite(str(folder / "img" / f"{i:08d}.jpg"), frame, [cv2.IMWRITE_JPEG_QUALITY, 95])
-    (folder / "groundtruth_rect.txt").write_text(
-        "".join(f"{b[0] + 1:g},{b[1] + 1:g},{b[2]:g},{b[3]:g}\n" for b in boxes))
-    return folder
 
 
 @pytest.fixture(scope="session")

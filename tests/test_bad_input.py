@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import make_sequence, write_otb_sequence
+from conftest import make_sequence
+from edcf_plugin.formats.sequences import write_otb_sequence
 from edcf_plugin import cli
 from edcf_plugin.commands import track as track_cli
 from edcf_plugin.toolkits import vot_workspace

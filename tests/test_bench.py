@@ -12,7 +12,8 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import make_sequence, write_otb_sequence
+from conftest import make_sequence
+from edcf_plugin.formats.sequences import write_otb_sequence
 from edcf_plugin.commands import bench
 from edcf_plugin.cli import main
 from edcf_plugin.errors import ConfigError

@@ -7,7 +7,8 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import make_sequence, write_otb_sequence
+from conftest import make_sequence
+from edcf_plugin.formats.sequences import write_otb_sequence
 from edcf_plugin.boxes import iou
 from edcf_plugin.formats.sequences import parse_box_lines
 

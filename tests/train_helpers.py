@@ -4,11 +4,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 import torch
 
+from edcf_plugin.formats.sequences import write_otb_sequence
 from edcf_plugin.networks import NetConfig
 
 TINY_NET = NetConfig(width=0.25, embed_channels=32, fine_channels=8, decoder_width=0.25)
@@ -30,16 +30,13 @@ def make_otb_root(root: Path, frames: int = 6, bad_line: bool = False) -> Path:
     """An OTB-style root with index.json: seqA, seqB (train), seqC (bench)."""
     entries = []
     for name, split in (("seqA", "train"), ("seqB", "train"), ("seqC", "bench")):
-        img = root / name / "img"
-        img.mkdir(parents=True)
-        lines = []
-        for i in range(frames):
-            box = [20 + 2 * i, 15 + i, 24, 18]
-            cv2.imwrite(str(img / f"{i + 1:08d}.jpg"), frame_with_target(96, 128, box, i))
-            lines.append(",".join(str(v + (1 if k < 2 else 0)) for k, v in enumerate(box)))  # 1-based
+        boxes = [[20 + 2 * i, 15 + i, 24, 18] for i in range(frames)]
+        write_otb_sequence(root / name, [frame_with_target(96, 128, b, i) for i, b in enumerate(boxes)], boxes)
         if bad_line and name == "seqA":
+            gt = root / name / "groundtruth_rect.txt"
+            lines = gt.read_text().splitlines()
             lines[2] = "garbage,line"
-        (root / name / "groundtruth_rect.txt").write_text("\n".join(lines) + "\n")
+            gt.write_text("\n".join(lines) + "\n")
         entries.append({"name": name, "frames": frames, "width": 128, "height": 96, "split": split})
     (root / "index.json").write_text(json.dumps(entries))
     return root

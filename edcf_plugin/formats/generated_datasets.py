@@ -14,6 +14,8 @@ from typing import Sequence
 import cv2
 import numpy as np
 
+from .sequences import write_otb_sequence
+
 
 def _background(width: int, height: int, rng: np.random.Generator) -> np.ndarray:
     small = rng.integers(40, 200, size=(max(2, height // 8), max(2, width // 8), 3)).astype(np.uint8)
@@ -112,9 +114,7 @@ def make_sequence_folders(root: str | Path, videos: dict[str, dict] | None = Non
         opts = dict(opts)
         n = int(opts.pop("n_frames", n_frames))
         boxes = trajectory(n, width, height, **opts)
-        _write_frames(root / vname / "img", render(boxes, width, height, seed))
-        (root / vname / "groundtruth_rect.txt").write_text(
-            "".join(f"{x + 1},{y + 1},{w},{h}\n" for x, y, w, h in boxes))
+        write_otb_sequence(root / vname, render(boxes, width, height, seed), boxes)
         index.append({"name": vname, "frames": n, "width": width, "height": height, "split": split})
     (root / "index.json").write_text(json.dumps(index))
     return root

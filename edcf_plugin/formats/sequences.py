@@ -86,6 +86,19 @@ def _has_jpeg_end(path: Path) -> bool:
         return b"\xff\xd9" in fh.read()
 
 
+def write_otb_sequence(folder: str | Path, frames, boxes, *, quality: int = 95) -> Path:
+    """Write an OTB-style sequence folder: ``img/00000001.jpg ...`` and the 1-based ``groundtruth_rect.txt`` of the
+    package's 0-based ``[x, y, w, h]`` boxes (one line per box; fewer boxes than frames is allowed)."""
+    folder = Path(folder)
+    (folder / "img").mkdir(parents=True, exist_ok=True)
+    for i, frame in enumerate(frames, 1):
+        if not cv2.imwrite(str(folder / "img" / f"{i:08d}.jpg"), frame, [cv2.IMWRITE_JPEG_QUALITY, quality]):
+            raise InputError(f"cannot write {folder / 'img'}")
+    lines = [f"{b[0] + 1:g},{b[1] + 1:g},{b[2]:g},{b[3]:g}" for b in np.asarray(boxes, dtype=np.float64)]
+    write_text_whole(folder / "groundtruth_rect.txt", "".join(line + "\n" for line in lines))
+    return folder
+
+
 def to_bgr(image: np.ndarray) -> np.ndarray:
     """Accept H x W, H x W x 1, H x W x 3 or H x W x 4 uint8 (or float 0..255) and return BGR uint8 H x W x 3."""
     if not isinstance(image, np.ndarray):

@@ -166,7 +166,7 @@ def _write_properties(path: Path, values: dict) -> None:
     path.write_text("".join(f"{k}={v}\n" for k, v in sorted(values.items())))
 
 
-def write_otb_sequence(src: Path, dst: Path, link: str, fps: int, anchor_spacing: int,
+def otb_to_vot_sequence(src: Path, dst: Path, link: str, fps: int, anchor_spacing: int,
                        max_frames: Optional[int] = None) -> int:
     """Convert one OTB-style folder into a VOT sequence folder; returns the number of frames."""
     import cv2
@@ -269,7 +269,7 @@ def _write_workspace(out: Path, root: Path, kind: str, folders: list, stack_file
         if kind == "vot":
             lengths[folder.name] = copy_vot_sequence(folder, seq_dir / folder.name, link, anchor_spacing)
         else:
-            lengths[folder.name] = write_otb_sequence(folder, seq_dir / folder.name, link, fps, anchor_spacing,
+            lengths[folder.name] = otb_to_vot_sequence(folder, seq_dir / folder.name, link, fps, anchor_spacing,
                                                       max_frames)
     (seq_dir / "list.txt").write_text("".join(f"{name}\n" for name in lengths))
     shutil.copyfile(stack_file, out / stack_file.name)
