@@ -49,8 +49,10 @@ def resolve_variant(name: str) -> str:
 
 @dataclass(frozen=True)
 class TrackerConfig:
-    """Every online tracking parameter. Defaults follow the paper (Sec. 4.1) where it gives a value."""
+    """Every online tracking parameter. Defaults follow the paper (Sec. 4.1) where it gives a value. The paper's
+    parameters come first; the execution options (how the responses are computed) follow them."""
 
+    # ===== the paper's algorithm =====
     variant: str = "EDCF"            # which responses to use (see VARIANT_BRANCHES)
     # --- crops (SiamFC geometry) ---
     exemplar_size: int = 127         # exemplar patch side fed to the encoder (pixels)
@@ -76,6 +78,11 @@ class TrackerConfig:
     cf_sigma: float = 0.1            # Gaussian target sigma as a fraction of the target size (in feature cells)
     cf_lr: float = 0.017             # basic learning rate alpha of Eq. 18
     cf_lr_max: float = 0.1           # upper bound on the dynamic rate alpha_t of Eq. 18
+    # --- robustness ---
+    min_target_size: float = 4.0     # smallest allowed box side (pixels)
+    max_scale_change: float = 5.0    # box side stays within [1/x, x] times its initial side
+    # ===== execution: how the responses are computed (cheaper paths and approximations of the same algorithm;
+    #       the presets of PRESETS set these, the paper's parameters above stay) =====
     cf_update_interval: int = 1       # re-solve the CF every n-th frame (1 = every frame, as the paper)
     semantic_scales: str = "all"     # "all": semantic response at every scale; "center": one pass (fast)
     single_pass: bool = False        # one enlarged crop and one encoder pass per frame: CF scales from resampled
@@ -99,10 +106,6 @@ class TrackerConfig:
     #                                  the exact filter is below cf_band max|y^| / (2 sqrt(lambda_1)) there); 0 = all.
     #                                  The CPU presets use 1e-4 (15-17 % of the 128 x 128 grid's frequencies at
     #                                  the tracker's sigma of ~3 cells); the cuda_graphs solve ignores it
-    # --- robustness ---
-    min_target_size: float = 4.0     # smallest allowed box side (pixels)
-    max_scale_change: float = 5.0    # box side stays within [1/x, x] times its initial side
-    # --- runtime ---
     half_precision: bool = False     # bf16 autocast + channels_last on CPU / fp16 on CUDA (fast path)
     cf_half_precision: bool = False  # with half_precision: conv1 and the fine (CF) branch in it too
     crop_backend: str = "auto"       # "opencv": crops by cv2.warpAffine on the host; "torch": the frame is copied

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from typing import NamedTuple
 import time
 from collections import OrderedDict
 from pathlib import Path
@@ -24,7 +25,7 @@ from ..errors import ConfigError
 from ..networks import EDCFNet
 from ..process_setup import frame_done, steady_allocator
 from ..formats.sequences import to_bgr
-from ..geometry import (EMBED_STRIDE, FINE_STRIDE, cells_per_pixel, fine_cells, gaussian_sigma_cells,
+from ..geometry import (EMBED_STRIDE, FINE_KERNEL, FINE_STRIDE, cells_per_pixel, fine_cells, gaussian_sigma_cells,
                         search_side)
 
 #: Entries the tracker keeps of its geometry-derived constants (cosine windows, sampling grids, Gaussian targets
@@ -62,6 +63,36 @@ class BoundedCache(OrderedDict):
 
     def __reduce__(self):
         return type(self), (self.limit,), None, None, iter(self._pairs())
+
+
+class CropGeometry(NamedTuple):
+    """Where one single-pass crop's pixels go (:meth:`EDCFTracker._sp_geometry`): the crop is ``big`` pixels square
+    and covers the search area plus ``px`` x ``py`` fine cells on each side (``pad = max(px, py)``); only its rows
+    ``[r0, r0 + hr)`` and columns ``[c0, c0 + wc)`` feed the fine cells that are read. ``n`` is the fine grid of the
+    search area; ``offsets`` the CF context windows' offsets in cells."""
+    n: int
+    offsets: list
+    px: int
+    py: int
+    pad: int
+    big: int
+    r0: int
+    c0: int
+    hr: int
+    wc: int
+
+
+class Detection(NamedTuple):
+    """One frame's fused response (Eq. 16): its best scale, the peak's flat index on the ``hf`` x ``wf`` grid, the
+    fused peak (the confidence), the semantic peak f*(x_t) of Eq. 18, and the single pass's enlarged fine features
+    ``(fine_big, (px, py))`` for the CF update (None on the reference path)."""
+    scale: int
+    index: int
+    score: float
+    semantic_peak: float
+    hf: int
+    wf: int
+    features: tuple | None
 
 
 def context_cell_offsets(w: float, h: float, side: float, config: TrackerConfig) -> list[tuple[int, int]]:
@@ -559,8 +590,8 @@ class EDCFTracker:
         """Whether the frame being tracked re-solves the CF."""
         return self.config.uses_cf and self._next_frame_every(self.config.cf_update_interval)
 
-    def _sp_geometry(self, x_side: float, w: float, h: float, cf_update: bool = True) -> tuple:
-        """Single-pass crop geometry: (n, offsets, px, py, pad, big, r0, c0, hr, wc). One crop of ``big`` pixels
+    def _sp_geometry(self, x_side: float, w: float, h: float, cf_update: bool = True) -> CropGeometry:
+        """Single-pass crop geometry (:class:`CropGeometry`). One crop of ``big`` pixels
         covers the CF context windows plus ``single_pass_margin`` cells; only its rows [r0, r0 + hr) and columns
         [c0, c0 + wc) feed fine cells [pad - py, pad + n + py) x [pad - px, pad + n + px). Without ``cf_update``
         (a frame whose CF is not re-solved: ``cf_update_interval`` > 1) the crop only covers what the detection
@@ -577,8 +608,8 @@ class EDCFTracker:
         pad = max(px, py)
         big = c.search_size + 2 * FINE_STRIDE * pad
         r0, c0 = FINE_STRIDE * (pad - py), FINE_STRIDE * (pad - px)
-        hr, wc = FINE_STRIDE * (n + 2 * py - 1) + 11, FINE_STRIDE * (n + 2 * px - 1) + 11
-        return n, offsets, px, py, pad, big, r0, c0, hr, wc
+        hr, wc = FINE_STRIDE * (n + 2 * py - 1) + FINE_KERNEL, FINE_STRIDE * (n + 2 * px - 1) + FINE_KERNEL
+        return CropGeometry(n, offsets, px, py, pad, big, r0, c0, hr, wc)
 
     def _sp_features(self, x: torch.Tensor, n: int, px: int, py: int):
         """conv1 and the fine branch once on the enlarged crop; the semantic branch on its centre."""
@@ -703,7 +734,7 @@ class EDCFTracker:
         self._graphs[key] = entry
         return entry
 
-    def _detect_fn(self, geo: tuple):
+    def _detect_fn(self, geo: CropGeometry):
         """The single-pass detection as one tensor function of (frame as uint8 H x W x 3, crop parameters
         [pixel pitch, x0, y0]): the crop rows/columns that feed the features, the encoder, both responses and
         the fusion. Returns (picks, fine_big, response, peaks)."""
@@ -729,17 +760,17 @@ class EDCFTracker:
         """Graph-mode detection: returns (picks as floats, (fine_big, (px, py)), response side)."""
         c = self.config
         geo = self._sp_geometry(x_side, w, h, self._cf_update_next())
-        big = geo[5]
+        big = geo.big
         side = x_side * big / c.search_size
         par = torch.tensor([side / big, cx - side / 2.0, cy - side / 2.0], dtype=torch.float64).float()
         frame = torch.from_numpy(np.ascontiguousarray(image))
-        key = ("detect", tuple(frame.shape), geo[2], geo[3], geo[4])
+        key = ("detect", tuple(frame.shape), geo.px, geo.py, geo.pad)
         with self._stage("detect"), torch.inference_mode():
             replay = self._replay(key, lambda: self._detect_fn(geo), [frame, par])
             picks_t, fine_big, resp, peaks = replay(frame, par)
             picks = picks_t.tolist()                            # the one device-to-host read of the frame
             self.last_response, self.last_peaks = resp.clone(), peaks.clone()
-        return picks, (fine_big, (geo[2], geo[3])), resp.shape[-1]
+        return picks, (fine_big, (geo.px, geo.py)), resp.shape[-1]
 
     def _solve_fn(self, nh: int, nw: int):
         """CF solve on windows gathered at whole-cell offsets (K x 2 tensor of top-left rows/columns) of the
@@ -766,19 +797,33 @@ class EDCFTracker:
             return self._replay(key, lambda: self._solve_fn(nh, nw), [fine_big, offs, y])(fine_big, offs, y)
 
     def update(self, image: np.ndarray) -> tuple[np.ndarray, float]:
-        """Track one frame. Returns the 0-based ``[x, y, w, h]`` box and a confidence score."""
+        """Track one frame. Returns the 0-based ``[x, y, w, h]`` box and a confidence score.
+
+        Eq. 3 and 9 give the semantic and CF responses at every scale, Eq. 16 fuses them (:meth:`_detect`); the
+        fused peak moves the target and picks its scale (:meth:`_new_state`); Eq. 17-18 update the filter,
+        weighted by the semantic confidence (:meth:`_update_filter`)."""
         if not self.initialized:
             raise RuntimeError("update() called before init()")
         image = to_bgr(image)
         self._set_frame(image)
         c = self.config
-        height, width = image.shape[:2]
         cx, cy = self.pos
         w, h = self.size
         x_side = search_side(w, h, c.context_amount, c.exemplar_size, c.search_size)
-        scales = self._scales.numpy()
-        sides = x_side * scales
         cf_update = self._cf_update_next()         # this frame re-solves the CF (decided before _frame moves on)
+        det = self._detect(image, cx, cy, x_side, w, h)
+        new_pos, new_size = self._new_state(det, x_side, image.shape[1], image.shape[0])
+        self.pos, self.size = new_pos, new_size
+        self._frame += 1
+        frame_done()                               # every 50th frame: the heap's free pages back (process_setup.py)
+        if cf_update:
+            self._update_filter(image, det, new_pos - np.array([cx, cy]), new_size, x_side)
+        return from_center(new_pos[0], new_pos[1], new_size[0], new_size[1]), det.score
+
+    def _detect(self, image: np.ndarray, cx: float, cy: float, x_side: float, w: float, h: float) -> Detection:
+        """Eq. 3, 9 and 16 on this frame: the fused response's best scale and peak, by the path the config chose
+        (a replayed CUDA graph, the single pass, or one crop per scale)."""
+        c = self.config
         detection = None
         picks = None
         if self._graph_mode():
@@ -794,7 +839,7 @@ class EDCFTracker:
             if c.single_pass:
                 f, g, detection = self._responses_single_pass(image, cx, cy, x_side, w, h)
             else:
-                f, g = self._responses_crops(image, cx, cy, sides)
+                f, g = self._responses_crops(image, cx, cy, x_side * self._scales.numpy())
             if g is not None:
                 hf, wf = g.shape[-2:]
             else:
@@ -805,42 +850,47 @@ class EDCFTracker:
                 self.last_response = resp          # fused response of the chosen scale (for visualisation)
                 # one device-to-host read per frame: best scale, peak index, its fused peak and semantic peak
                 picks = picks_t.tolist()
-        best, idx = int(picks[0]), int(picks[1])
-        iy, ix = divmod(idx, wf)
-        cells = np.array([ix - wf // 2, iy - hf // 2], dtype=np.float64) * scales[best]   # centre-scale cells
-        disp = cells * FINE_STRIDE * x_side / c.search_size
-        score = float(picks[2])
+        return Detection(int(picks[0]), int(picks[1]), float(picks[2]), float(picks[3]) if len(picks) > 3 else 0.0,
+                         hf, wf, detection)
 
-        # New state: position, damped scale, clamped to the frame and to the allowed size range.
-        new_size = self.size * (1.0 - c.scale_lr + c.scale_lr * scales[best])
+    def _new_state(self, det: Detection, x_side: float, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+        """The peak's displacement moves the target; its scale changes the size, damped by ``scale_lr`` and
+        clamped to the frame and to ``max_scale_change`` of the initial size."""
+        c = self.config
+        scales = self._scales.numpy()
+        iy, ix = divmod(det.index, det.wf)
+        cells = np.array([ix - det.wf // 2, iy - det.hf // 2], dtype=np.float64) * scales[det.scale]  # centre scale
+        disp = cells * FINE_STRIDE * x_side / c.search_size
+        new_size = self.size * (1.0 - c.scale_lr + c.scale_lr * scales[det.scale])
         new_size = np.clip(new_size, np.maximum(self.init_size / c.max_scale_change, c.min_target_size),
                            np.maximum(self.init_size * c.max_scale_change, c.min_target_size))
         new_size = np.minimum(new_size, np.array([width, height], dtype=np.float64) * 2.0)
         new_pos = self.pos + disp
         new_pos = np.clip(new_pos, 0.0, np.array([width, height], dtype=np.float64))
-        self.pos, self.size = new_pos, new_size
+        return new_pos, new_size
 
-        self._frame += 1
-        frame_done()                               # every 50th frame: the heap's free pages back (process_setup.py)
-        if cf_update:
-            # Eq. 17-18: w_t = alpha_t w + (1 - alpha_t) w_{t-1}, alpha_t = alpha f*(x_t) / f*(x_1).
-            alpha = c.cf_lr
-            if c.uses_semantic:
-                alpha = c.cf_lr * float(picks[3]) / max(self.f1_peak, 1e-6)
-            alpha = float(np.clip(alpha, 0.0, c.cf_lr_max))
-            if alpha > 0:
-                with self._stage("cf_update"):
-                    w_new = self._cf_from_detection(detection, new_pos - np.array([cx, cy]), new_size, x_side) \
-                        if detection is not None else None
-                    if w_new is None:
-                        side = search_side(*new_size, c.context_amount, c.exemplar_size, c.search_size)
-                        w_new, _ = self._learn_cf(image, *new_pos, *new_size, side)
-                    if self._graph_mode():              # in place: the detection graph reads this storage
-                        with torch.inference_mode():
-                            self.w_hat.copy_(alpha * w_new + (1.0 - alpha) * self.w_hat)
-                    else:
-                        self.w_hat = alpha * w_new + (1.0 - alpha) * self.w_hat
-        return from_center(new_pos[0], new_pos[1], new_size[0], new_size[1]), score
+    def _update_filter(self, image: np.ndarray, det: Detection, move: np.ndarray, new_size: np.ndarray,
+                       x_side: float) -> None:
+        """Eq. 17-18: w_t = alpha_t w + (1 - alpha_t) w_{t-1}, alpha_t = alpha f*(x_t) / f*(x_1). The new filter w
+        comes from this frame's features where the single pass kept them, else from a new crop."""
+        c = self.config
+        alpha = c.cf_lr
+        if c.uses_semantic:
+            alpha = c.cf_lr * det.semantic_peak / max(self.f1_peak, 1e-6)
+        alpha = float(np.clip(alpha, 0.0, c.cf_lr_max))
+        if not alpha > 0:
+            return
+        with self._stage("cf_update"):
+            w_new = self._cf_from_detection(det.features, move, new_size, x_side) \
+                if det.features is not None else None
+            if w_new is None:
+                side = search_side(*new_size, c.context_amount, c.exemplar_size, c.search_size)
+                w_new, _ = self._learn_cf(image, *self.pos, *new_size, side)
+            if self._graph_mode():              # in place: the detection graph reads this storage
+                with torch.inference_mode():
+                    self.w_hat.copy_(alpha * w_new + (1.0 - alpha) * self.w_hat)
+            else:
+                self.w_hat = alpha * w_new + (1.0 - alpha) * self.w_hat
 
     def _cf_from_detection(self, detection, disp: np.ndarray, size: np.ndarray, x_side: float):
         """Single-pass CF update: solve Eq. 6-7 on windows of this frame's enlarged fine features placed at the
