@@ -117,6 +117,82 @@ def _imagenet_init(net: EDCFNet, cfg: TrainConfig, pairs: PairDataset, verbose: 
     return {"kind": "imagenet-alexnet", **provenance, **summary}
 
 
+def _resume_state(cfg: TrainConfig, resume: str | Path | None) -> tuple:
+    """(recipe, checkpoint or None, first epoch, step, best validation figure, history) of a fresh or resumed run.
+    A resumed run keeps its saved recipe, except for the run length, which the command line may extend."""
+    if resume is None:
+        return cfg, None, 0, 0, -1.0, []
+    ckpt = load_checkpoint(resume)
+    if "optimizer" not in ckpt or "train_config" not in ckpt:
+        raise ConfigError(f"{resume} is not a training checkpoint (no optimizer/train_config): "
+                          f"only checkpoints written by 'edcf train' can be resumed")
+    saved = config_from_dict(ckpt["train_config"])
+    cfg = config_from_dict({**saved.to_dict(), "epochs": max(cfg.epochs, saved.epochs),
+                            "steps": max(cfg.steps, saved.steps) if saved.steps else cfg.steps})
+    return (cfg, ckpt, int(ckpt["epoch"]) + 1, int(ckpt["step"]), float(ckpt.get("best_auc", -1.0)),
+            list(ckpt.get("history", [])))
+
+
+def _optimiser(net: EDCFNet, cfg: TrainConfig, total_steps: int, autocast_dtype, dev: torch.device,
+               resume_ckpt: dict | None) -> tuple:
+    """SGD (momentum, weight decay) with per-layer lr multipliers (``layer_lr_mult``; 0 freezes a layer), the
+    Eq. 3 scale trained only with ``adjust_lr_mult``, an exponential lr from ``lr_start`` to ``lr_end`` over
+    ``total_steps``, and fp16's gradient scaler; restored from ``resume_ckpt``."""
+    adjust_w = [net.adjust.weight]
+    by_mult: dict[float, list] = {}
+    for n, p in net.named_parameters():
+        if n == "adjust.weight":
+            continue
+        mult = float(cfg.layer_lr_mult.get(n.split(".")[0], 1.0))
+        if mult == 0:
+            p.requires_grad_(False)
+        else:
+            by_mult.setdefault(mult, []).append(p)
+    groups = [{"params": ps, "lr": cfg.lr_start * m, "lr_mult": m} for m, ps in sorted(by_mult.items(), reverse=True)]
+    if cfg.adjust_lr_mult > 0:
+        groups.append({"params": adjust_w, "lr": cfg.lr_start * cfg.adjust_lr_mult, "weight_decay": 0.0})
+    else:
+        net.adjust.weight.requires_grad_(False)
+    optimizer = torch.optim.SGD(groups, lr=cfg.lr_start, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    gamma = (cfg.lr_end / cfg.lr_start) ** (1.0 / max(total_steps - 1, 1))
+    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=gamma)
+    scaler = torch.amp.GradScaler("cuda", enabled=autocast_dtype == torch.float16 and dev.type == "cuda")
+    if resume_ckpt is not None:
+        optimizer.load_state_dict(resume_ckpt["optimizer"])
+        scheduler.load_state_dict(resume_ckpt["scheduler"])
+        if resume_ckpt.get("scaler") and scaler.is_enabled():
+            scaler.load_state_dict(resume_ckpt["scaler"])
+    return optimizer, scheduler, scaler
+
+
+def _optimiser_step(model, net: EDCFNet, batch: dict, optimizer, scheduler, scaler, cfg: TrainConfig,
+                    distributed: bool, where: str, last: Path) -> dict:
+    """One SGD step on Eq. 15; returns the loss terms and diagnostics. A non-finite loss (agreed by every rank)
+    stops training with :class:`TrainingError`, naming the last good checkpoint."""
+    loss, stats = model(batch)
+    check = loss.detach().float().reshape(1)        # every rank must agree on stopping (NaN/inf propagate)
+    if distributed:
+        dist.all_reduce(check)
+    if not torch.isfinite(check).all():
+        raise TrainingError(f"non-finite loss ({float(check)}) at {where} (terms: {stats}); stopped. Last good "
+                            f"checkpoint: {last if last.is_file() else 'none yet'}. Lower lr_start or loss_scale.")
+    optimizer.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    if cfg.grad_clip > 0:
+        scaler.unscale_(optimizer)
+        gnorm = torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.grad_clip)
+        stats["train/grad_norm"] = float(gnorm)
+    scaler.step(optimizer)
+    scaler.update()
+    stats["lr"] = optimizer.param_groups[0]["lr"] / optimizer.param_groups[0].get("lr_mult", 1.0)
+    with warnings.catch_warnings():
+        # fp16: GradScaler skips the optimiser step while it calibrates its scale; the lr schedule follows the step
+        # count on purpose, so PyTorch's "scheduler before optimizer" warning does not apply.
+        warnings.filterwarnings("ignore", message="Detected call of `lr_scheduler.step()`")
+        scheduler.step()
+    return stats
+
+
 def train(cfg: TrainConfig, out_dir: str | Path, device: str = "cpu",
           resume: str | Path | None = None, keep_epochs: bool = False, progress: bool = True) -> dict:
     """Run training; returns ``{"step", "epoch", "checkpoint", "metrics"}`` (rank 0's view)."""
@@ -137,21 +213,7 @@ def train(cfg: TrainConfig, out_dir: str | Path, device: str = "cpu",
         out.mkdir(parents=True, exist_ok=True)
 
     # ---- state: fresh or resumed -------------------------------------------------------------------
-    start_epoch, step, best_auc, history = 0, 0, -1.0, []
-    resume_ckpt = None
-    if resume is not None:
-        resume_ckpt = load_checkpoint(resume)
-        if "optimizer" not in resume_ckpt or "train_config" not in resume_ckpt:
-            raise ConfigError(f"{resume} is not a training checkpoint (no optimizer/train_config): "
-                              f"only checkpoints written by 'edcf train' can be resumed")
-        saved = config_from_dict(resume_ckpt["train_config"])
-        # The saved recipe wins, except for the run length which the command line may extend.
-        cfg = config_from_dict({**saved.to_dict(), "epochs": max(cfg.epochs, saved.epochs),
-                                "steps": max(cfg.steps, saved.steps) if saved.steps else cfg.steps})
-        start_epoch = int(resume_ckpt["epoch"]) + 1
-        step = int(resume_ckpt["step"])
-        best_auc = float(resume_ckpt.get("best_auc", -1.0))
-        history = list(resume_ckpt.get("history", []))
+    cfg, resume_ckpt, start_epoch, step, best_auc, history = _resume_state(cfg, resume)
     seed_everything(cfg.seed + rank)
 
     datasets, dweights, ranges = build_data(cfg)
@@ -189,30 +251,7 @@ def train(cfg: TrainConfig, out_dir: str | Path, device: str = "cpu",
     epochs = math.ceil(total_steps / steps_per_epoch)
 
     # ---- optimiser: SGD momentum 0.9, wd 5e-4, lr exponential lr_start -> lr_end over total_steps --------
-    adjust_w = [net.adjust.weight]
-    by_mult: dict[float, list] = {}
-    for n, p in net.named_parameters():
-        if n == "adjust.weight":
-            continue
-        mult = float(cfg.layer_lr_mult.get(n.split(".")[0], 1.0))
-        if mult == 0:
-            p.requires_grad_(False)
-        else:
-            by_mult.setdefault(mult, []).append(p)
-    groups = [{"params": ps, "lr": cfg.lr_start * m, "lr_mult": m} for m, ps in sorted(by_mult.items(), reverse=True)]
-    if cfg.adjust_lr_mult > 0:
-        groups.append({"params": adjust_w, "lr": cfg.lr_start * cfg.adjust_lr_mult, "weight_decay": 0.0})
-    else:
-        net.adjust.weight.requires_grad_(False)
-    optimizer = torch.optim.SGD(groups, lr=cfg.lr_start, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
-    gamma = (cfg.lr_end / cfg.lr_start) ** (1.0 / max(total_steps - 1, 1))
-    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=gamma)
-    scaler = torch.amp.GradScaler("cuda", enabled=autocast_dtype == torch.float16 and dev.type == "cuda")
-    if resume_ckpt is not None:
-        optimizer.load_state_dict(resume_ckpt["optimizer"])
-        scheduler.load_state_dict(resume_ckpt["scheduler"])
-        if resume_ckpt.get("scaler") and scaler.is_enabled():
-            scaler.load_state_dict(resume_ckpt["scaler"])
+    optimizer, scheduler, scaler = _optimiser(net, cfg, total_steps, autocast_dtype, dev, resume_ckpt)
 
     validator = None
     if is_main and cfg.validation.root and cfg.validation.sequences:
@@ -257,30 +296,8 @@ def train(cfg: TrainConfig, out_dir: str | Path, device: str = "cpu",
             if step >= total_steps:
                 break
             batch = {k: v.to(dev, non_blocking=True) for k, v in batch.items()}
-            loss, stats = model(batch)
-            # every rank must agree on stopping: reduce the loss value (NaN/inf propagate)
-            check = loss.detach().float().reshape(1)
-            if distributed:
-                dist.all_reduce(check)
-            if not torch.isfinite(check).all():
-                last = out / "last.pth"
-                raise TrainingError(f"non-finite loss ({float(check)}) at step {step + 1}, epoch {epoch + 1} "
-                                    f"(terms: {stats}); stopped. Last good checkpoint: "
-                                    f"{last if last.is_file() else 'none yet'}. Lower lr_start or loss_scale.")
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            if cfg.grad_clip > 0:
-                scaler.unscale_(optimizer)
-                gnorm = torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.grad_clip)
-                stats["train/grad_norm"] = float(gnorm)
-            scaler.step(optimizer)
-            scaler.update()
-            stats["lr"] = optimizer.param_groups[0]["lr"] / optimizer.param_groups[0].get("lr_mult", 1.0)
-            with warnings.catch_warnings():
-                # fp16: GradScaler skips the optimiser step while it calibrates its scale; the lr schedule follows
-                # the step count on purpose, so PyTorch's "scheduler before optimizer" warning does not apply.
-                warnings.filterwarnings("ignore", message="Detected call of `lr_scheduler.step()`")
-                scheduler.step()
+            stats = _optimiser_step(model, net, batch, optimizer, scheduler, scaler, cfg, distributed,
+                                    f"step {step + 1}, epoch {epoch + 1}", out / "last.pth")
             step += 1
             n_batches += 1
             for k, v in stats.items():
