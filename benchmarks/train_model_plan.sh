@@ -13,7 +13,7 @@ run() {  # name, edcf train args...
     fi
     touch "$OUT/$name/done"
 }
-run r1 --config train/configs/edcf_imagenet.yaml
+run r1 --config benchmarks/archive/recipes/edcf_imagenet.yaml
 for v in SiamFC EDSiam CACFNet CACFNet+ EDCF; do
     run "ablation/$v" --config train/configs/ablation_imagenet.yaml --variant "$v"
 done

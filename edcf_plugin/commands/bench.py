@@ -56,6 +56,7 @@ from typing import Callable, Sequence as SequenceType
 import numpy as np
 
 from ..errors import ConfigError, EDCFError, InputError
+from ..formats.reports import bench_plots
 from ..formats.sequences import write_output
 
 #: OpenCV tracker name -> factory attribute path in ``cv2`` (opencv-contrib-python 4.5.1+ / 5.x).
@@ -590,15 +591,6 @@ def markdown_report(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_plots(report: dict, out: Path) -> list[Path]:
-    """success.png, precision.png, norm_precision.png with ``edcf eval``'s plotting (curves of the median run)."""
-    from .evaluate import plot_ope
-
-    plot_report = {"dataset": report["source_short"],
-                   "trackers": {t: {"overall": r} for t, r in report["trackers"].items()}}
-    return plot_ope(plot_report, out)
-
-
 def opencv_provenance() -> dict:
     """Installed OpenCV distributions and the one whose ``cv2`` binary is on disk (they share the ``cv2``
     folder, so the last one installed wins; matched by the binary's size in each distribution's RECORD)."""
@@ -856,7 +848,7 @@ def run(args: argparse.Namespace) -> int:
                             to_one_based(np.asarray(res.pop("boxes"))))
     write_output(out / "results.json", json.dumps({**report, "raw": raw}, indent=1), what="the bench results")
     try:
-        plots = write_plots(report, out)
+        plots = bench_plots(report, out)
     except EDCFError as exc:
         plots = []
         print(f"edcf bench: plots skipped: {exc}", file=sys.stderr)
