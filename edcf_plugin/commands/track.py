@@ -17,15 +17,14 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import torch
 from tqdm import tqdm
 
 from ..boxes import as_box, from_one_based, to_one_based
-from ..config import PRESETS, VARIANTS, TrackerConfig, preset, resolve_variant
+from ..config import PRESETS, VARIANTS, resolve_variant
 from ..errors import ConfigError, EDCFError, InputError
 from ..formats.metrics import otb_summary
 from ..formats.sequences import Sequence, ensure_output_dir, load_sequence, write_output
-from ..run import one_pass
+from ..run import TrackerSpec, one_pass
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -147,20 +146,15 @@ def write_boxes(path: str | Path, boxes: np.ndarray) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..tracking.tracker import build_tracker
-
     if args.out:                                  # checked before tracking: boxes are written at the end
         if Path(args.out).is_dir():
             raise InputError(f"--out {args.out} is a folder: give a file name")
         ensure_output_dir(Path(args.out).parent)
-    if args.threads is not None:
-        if args.threads < 1:
-            raise ConfigError(f"--threads must be a positive number of threads, got {args.threads} "
-                              f"(leave it out for torch's default)")
-        torch.set_num_threads(args.threads)
-    config = TrackerConfig.from_yaml(args.config) if args.config else None
-    overrides = preset(args.preset) if args.preset else None
-    tracker = build_tracker(args.variant, args.weights, args.device, config=config, overrides=overrides)
+    if args.threads is not None and args.threads < 1:
+        raise ConfigError(f"--threads must be a positive number of threads, got {args.threads} "
+                          f"(leave it out for torch's default)")
+    tracker = TrackerSpec(variant=args.variant, weights=args.weights, preset=args.preset, config=args.config,
+                          device=args.device, threads=args.threads).build()
     if args.preset == "gpu" and tracker.device.type != "cuda":
         warnings.warn(f"--preset gpu is made for a CUDA device; on {tracker.device.type} --preset realtime is the "
                       f"fast one", stacklevel=2)
