@@ -106,8 +106,6 @@ def test_video_without_init_names_its_path(tmp_path, moving_sequence):
 
 def test_demo_preset_and_threads_reach_the_tracker(monkeypatch, tmp_path):
     """`edcf demo --preset NAME --threads N` builds the tracker as `edcf track` does with the same flags."""
-    import torch
-
     import edcf_plugin.tracking.tracker
     from edcf_plugin.cli import main
     from edcf_plugin.config import preset
@@ -115,12 +113,11 @@ def test_demo_preset_and_threads_reach_the_tracker(monkeypatch, tmp_path):
 
     seen = {}
 
-    def fake_build(variant, weights, device, config=None, overrides=None):
-        seen["overrides"] = overrides
+    def fake_build(variant, weights, device, config=None, overrides=None, threads=None):
+        seen.update(overrides=overrides, threads=threads)
         raise InputError("stop before tracking")
 
     monkeypatch.setattr(edcf_plugin.tracking.tracker, "build_tracker", fake_build)
-    monkeypatch.setattr(torch, "set_num_threads", lambda n: seen.update(threads=n))
     assert main(["demo", "--preset", "fast", "--threads", "1", "--video", str(tmp_path / "d.mp4")]) == 2
     assert seen == {"overrides": preset("fast"), "threads": 1}
 
