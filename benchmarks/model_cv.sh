@@ -44,11 +44,9 @@ case "${1:-}" in
     done
     python benchmarks/model_cv_score.py "$OUT" ;;
   final)
-    # train/configs/edcf_bundled.yaml is ablation_imagenet.yaml without validation videos (the plan's recipe I on
-    # all train videos; the resolved configs differ only in validation.root, None instead of "")
-    run final/EDCF --config train/configs/edcf_bundled.yaml
+    run final/EDCF --config train/configs/ablation_imagenet.yaml --val-root "" --val-sequences ""
     for v in SiamFC EDSiam CACFNet; do
-        run "final/$v" --config train/configs/edcf_bundled.yaml --variant "$v"
+        run "final/$v" --config train/configs/ablation_imagenet.yaml --variant "$v" --val-root "" --val-sequences ""
     done ;;
   *) echo "usage: $0 train|select|final" >&2; exit 2 ;;
 esac
