@@ -5,6 +5,7 @@
 #   train   recipes I (ImageNet) and S (the bundled recipe at I's budget), once per fold without the fold's videos
 #   select  the rule's bench: per fold, I, S and the current bundled model on the fold's videos, 3 starts
 #   final   recipe I on all train videos: EDCF and the ablation variants' own weights
+#   train2 | select2   the trial recipe I2 (amendment 13:42): trained per fold, benched beside I and S (reused)
 set -euo pipefail
 OUT=${OUT:-runs/model_cv}
 SEQ=${SEQ:-../shared/data/sequences}
@@ -43,10 +44,23 @@ case "${1:-}" in
             --pairs "EDCF-reference@I:EDCF-reference@S,EDCF-reference@I:EDCF-reference@current" --out "$OUT/select_$f"
     done
     python benchmarks/model_cv_score.py "$OUT" ;;
+  train2)
+    for f in A B C; do
+        run "I2_$f" --config benchmarks/plans/recipes/imagenet_synthetic.yaml --val-root "" --val-sequences "${FOLD[$f]}"
+    done ;;
+  select2)
+    for f in A B C; do
+        videos=$(echo "${FOLD[$f]}" | tr ',' '\n' | sed "s|^|$SEQ/|" | tr '\n' ' ')
+        # shellcheck disable=SC2086
+        edcf bench $videos --trackers "EDCF-reference@I2=$OUT/I2_$f/model.pth,EDCF-reference@I=$OUT/I_$f/model.pth,EDCF-reference@S=$OUT/S_$f/model.pth,EDCF-reference@current=edcf_plugin/models/edcf_default.pth" \
+            --runs 3 --init-jitter 1 --startup-runs 0 --threads 2 --resume \
+            --pairs "EDCF-reference@I2:EDCF-reference@S,EDCF-reference@I:EDCF-reference@S" --out "$OUT/select_$f"
+    done
+    python benchmarks/model_cv_score.py "$OUT" --with I2 ;;
   final)
     run final/EDCF --config train/configs/ablation_imagenet.yaml --val-root "" --val-sequences ""
     for v in SiamFC EDSiam CACFNet; do
         run "final/$v" --config train/configs/ablation_imagenet.yaml --variant "$v" --val-root "" --val-sequences ""
     done ;;
-  *) echo "usage: $0 train|select|final" >&2; exit 2 ;;
+  *) echo "usage: $0 train|select|final|train2|select2" >&2; exit 2 ;;
 esac

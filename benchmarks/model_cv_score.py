@@ -26,7 +26,11 @@ def _paired(a: list[float], b: list[float]) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out", type=Path, help="the folder model_cv.sh wrote (runs/model_cv)")
+    ap.add_argument("--with", dest="extra", action="append", default=[],
+                    help="another recipe benched beside them (e.g. I2: tracker EDCF-reference@I2)")
     args = ap.parse_args()
+    for key in args.extra:
+        TRACKERS[key] = f"EDCF-reference@{key}"
     runs: dict[str, list[float]] = {k: [] for k in TRACKERS}
     per_fold: dict[str, dict] = {}
     for fold in FOLDS:
@@ -38,11 +42,16 @@ def main() -> None:
             per_fold[fold][key] = {"auc_runs": auc_runs, "auc_mean": statistics.fmean(auc_runs),
                                    "per_sequence_auc_median": res["trackers"][name]["per_sequence_auc"]}
     score = {k: statistics.fmean(per_fold[f][k]["auc_mean"] for f in FOLDS) for k in TRACKERS}
-    report = {"cv_score": score, "per_fold": per_fold,
-              "paired": {"I-S": _paired(runs["I"], runs["S"]), "I-current": _paired(runs["I"], runs["current"])},
+    paired = {"I-S": _paired(runs["I"], runs["S"]), "I-current": _paired(runs["I"], runs["current"])}
+    for key in args.extra:
+        paired[f"{key}-S"] = _paired(runs[key], runs["S"])
+    report = {"cv_score": score, "per_fold": per_fold, "paired": paired,
               "rule": "I replaces the bundled model iff cv_score[I] > cv_score[S]",
               "adopt_I": score["I"] > score["S"]}
-    (args.out / "cv_score.json").write_text(json.dumps(report, indent=1))
+    for key in args.extra:
+        report[f"{key}_beats_S"] = score[key] > score["S"]
+    name = "cv_score.json" if not args.extra else f"cv_score_{'_'.join(args.extra)}.json"
+    (args.out / name).write_text(json.dumps(report, indent=1))
     for fold in FOLDS:
         row = ", ".join(f"{k} {per_fold[fold][k]['auc_mean']:.1f}" for k in TRACKERS)
         print(f"fold {fold} ({', '.join(per_fold[fold]['sequences'])}): {row}")
@@ -50,6 +59,8 @@ def main() -> None:
     for name, p in report["paired"].items():
         print(f"paired {name}: {p['mean']:+.2f} ± {p['se']:.2f} (min {p['min']:+.1f}, max {p['max']:+.1f}, n {p['n']})")
     print("rule: " + ("I replaces the bundled model" if report["adopt_I"] else "the bundled model stays"))
+    for key in args.extra:
+        print(f"{key} vs S: " + ("higher CV score" if report[f"{key}_beats_S"] else "not higher"))
 
 
 if __name__ == "__main__":
