@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 from ..checkpoint import build_network, file_sha256, load_checkpoint, make_checkpoint, save_checkpoint
-from ..errors import EDCFError
 
 
 def export_model(src: str | Path, dst: str | Path, note: str | None = None) -> Path:
@@ -34,13 +33,14 @@ def main(argv: list[str] | None = None) -> int:
     if len(argv) not in (2, 3):
         print("usage: python -m edcf_plugin.training.export SRC_CHECKPOINT DST_MODEL [NOTE]", file=sys.stderr)
         return 2
-    try:
+    from ..run import cli_main
+
+    def body() -> int:
         path = export_model(*argv)
-    except EDCFError as exc:
-        print(f"export: error: {exc}", file=sys.stderr)
-        return 2
-    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
-    return 0
+        print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+        return 0
+
+    return cli_main("export", body)
 
 
 if __name__ == "__main__":
