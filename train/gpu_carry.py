@@ -37,7 +37,7 @@ import yaml
 from edcf_plugin.errors import EDCFError
 from edcf_plugin.training.imagenet_init import find_alexnet_trunk
 
-RECIPE = Path(__file__).resolve().parent / "configs" / "edcf_imagenet.yaml"
+RECIPE = Path(__file__).resolve().parent / "configs" / "edcf_imagenet_gpu.yaml"   # what the corpus carry feeds
 CARRY_LIMIT = 64 * 2 ** 20
 
 

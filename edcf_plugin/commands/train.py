@@ -3,9 +3,9 @@
 Examples::
 
     edcf train --synthetic --steps 20 --device cpu --out runs/smoke
-    edcf train --config train/configs/edcf.yaml --data otb:../shared/data/sequences --synthetic --out runs/edcf
+    edcf train --config train/configs/edcf_gpu.yaml --device cpu --out runs/edcf_gpu
     edcf train --resume runs/edcf/last.pth --out runs/edcf --epochs 40
-    torchrun --nproc_per_node 4 -m edcf_plugin.commands.train --config train/configs/edcf.yaml \\
+    torchrun --nproc_per_node 4 -m edcf_plugin.commands.train --config train/configs/edcf_gpu.yaml \\
         --data vid:/data/ILSVRC2015 --device cuda --out runs/edcf_vid
 
 Also ``python -m train ...`` from the repository root and ``python -m edcf_plugin.commands.train ...``.
