@@ -1,4 +1,4 @@
-"""Metric functions against hand-worked cases (pysot-toolkit's definitions, see edcf_plugin/metrics.py)."""
+"""Metric functions against hand-worked cases (pysot-toolkit's definitions, see edcf_plugin/formats/metrics.py)."""
 import math
 
 import numpy as np
