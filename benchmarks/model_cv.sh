@@ -27,6 +27,22 @@ run() {  # name, edcf train args... (resumes from last.pth, skips a finished run
     [ -f "$OUT/$name/model.pth" ] || python -m edcf_plugin.training.export "$OUT/$name/last.pth" "$OUT/$name/model.pth" \
         "issue 19 CV plan 2026-12-06: $name"
 }
+fold_benches() {  # "RECIPE ..." "A:B,...": per fold, each recipe's model (current: the bundled one) on the fold's
+                  # videos, reference preset, 3 starts; the pairs name recipes
+    local f r videos trackers pairs
+    for f in A B C; do
+        videos=$(echo "${FOLD[$f]}" | tr ',' '\n' | sed "s|^|$SEQ/|" | tr '\n' ' ')
+        trackers=""
+        for r in $1; do
+            if [ "$r" = current ]; then w=edcf_plugin/models/edcf_default.pth; else w="$OUT/${r}_$f/model.pth"; fi
+            trackers="$trackers${trackers:+,}EDCF-reference@$r=$w"
+        done
+        pairs=$(echo "$2" | sed 's/\([A-Za-z0-9]*\):\([A-Za-z0-9]*\)/EDCF-reference@\1:EDCF-reference@\2/g')
+        # shellcheck disable=SC2086
+        edcf bench $videos --trackers "$trackers" --runs 3 --init-jitter 1 --startup-runs 0 --threads 2 --resume \
+            --pairs "$pairs" --out "$OUT/select_$f"
+    done
+}
 case "${1:-}" in
   train)
     [ -d carry/train3 ] || python -m train.gpu_carry --train-split "$SEQ" --out carry
@@ -36,26 +52,14 @@ case "${1:-}" in
             --val-root "" --val-sequences "${FOLD[$f]}"
     done ;;
   select)
-    for f in A B C; do
-        videos=$(echo "${FOLD[$f]}" | tr ',' '\n' | sed "s|^|$SEQ/|" | tr '\n' ' ')
-        # shellcheck disable=SC2086
-        edcf bench $videos --trackers "EDCF-reference@I=$OUT/I_$f/model.pth,EDCF-reference@S=$OUT/S_$f/model.pth,EDCF-reference@current=edcf_plugin/models/edcf_default.pth" \
-            --runs 3 --init-jitter 1 --startup-runs 0 --threads 2 --resume \
-            --pairs "EDCF-reference@I:EDCF-reference@S,EDCF-reference@I:EDCF-reference@current" --out "$OUT/select_$f"
-    done
+    fold_benches "I S current" "I:S,I:current"
     python benchmarks/model_cv_score.py "$OUT" ;;
   train2)
     for f in A B C; do
         run "I2_$f" --config benchmarks/plans/recipes/imagenet_synthetic.yaml --val-root "" --val-sequences "${FOLD[$f]}"
     done ;;
   select2)
-    for f in A B C; do
-        videos=$(echo "${FOLD[$f]}" | tr ',' '\n' | sed "s|^|$SEQ/|" | tr '\n' ' ')
-        # shellcheck disable=SC2086
-        edcf bench $videos --trackers "EDCF-reference@I2=$OUT/I2_$f/model.pth,EDCF-reference@I=$OUT/I_$f/model.pth,EDCF-reference@S=$OUT/S_$f/model.pth,EDCF-reference@current=edcf_plugin/models/edcf_default.pth" \
-            --runs 3 --init-jitter 1 --startup-runs 0 --threads 2 --resume \
-            --pairs "EDCF-reference@I2:EDCF-reference@S,EDCF-reference@I:EDCF-reference@S" --out "$OUT/select_$f"
-    done
+    fold_benches "I2 I S current" "I2:S,I:S"     # I's, S's and current's runs are reused (--resume)
     python benchmarks/model_cv_score.py "$OUT" --with I2 ;;
   final)
     run final/EDCF --config train/configs/ablation_imagenet.yaml --val-root "" --val-sequences ""

@@ -67,11 +67,6 @@ class Run:
         """N x 4 boxes of a one-pass run."""
         return np.asarray(self.entries, dtype=np.float64).reshape(-1, 4)
 
-    @property
-    def fps(self) -> float:
-        total = float(sum(self.seconds))
-        return len(self.seconds) / total if total > 0 else float("nan")
-
 
 def _frame_error(exc: EDCFError, where: str | None, index: int) -> EDCFError:
     if where is None:
