@@ -6,6 +6,7 @@
 #   select  the rule's bench: per fold, I, S and the current bundled model on the fold's videos, 3 starts
 #   final   recipe I on all train videos: EDCF and the ablation variants' own weights
 #   train2 | select2   the trial recipe I2 (amendment 13:42): trained per fold, benched beside I and S (reused)
+#   train3 | select3 | final3   the trial recipe I3 (amendment 15:35, real distractors), and its all-videos run
 set -euo pipefail
 OUT=${OUT:-runs/model_cv}
 SEQ=${SEQ:-../shared/data/sequences}
@@ -61,10 +62,23 @@ case "${1:-}" in
   select2)
     fold_benches "I2 I S current" "I2:S,I:S"     # I's, S's and current's runs are reused (--resume)
     python benchmarks/model_cv_score.py "$OUT" --with I2 ;;
+  train3)
+    for f in A B C; do
+        run "I3_$f" --config benchmarks/plans/recipes/imagenet_distractors.yaml --val-root "" --val-sequences "${FOLD[$f]}"
+    done ;;
+  select3)
+    fold_benches "I3 I2 I S current" "I3:S,I2:S,I:S"    # only I3 is tracked; the others' runs are reused
+    python benchmarks/model_cv_score.py "$OUT" --with I2 --with I3 ;;
+  final3)
+    run final3/EDCF --config benchmarks/plans/recipes/imagenet_distractors.yaml --val-root "" --val-sequences ""
+    for v in SiamFC EDSiam CACFNet; do
+        run "final3/$v" --config benchmarks/plans/recipes/imagenet_distractors.yaml --variant "$v" --val-root "" \
+            --val-sequences ""
+    done ;;
   final)
     run final/EDCF --config train/configs/ablation_imagenet.yaml --val-root "" --val-sequences ""
     for v in SiamFC EDSiam CACFNet; do
         run "final/$v" --config train/configs/ablation_imagenet.yaml --variant "$v" --val-root "" --val-sequences ""
     done ;;
-  *) echo "usage: $0 train|select|final|train2|select2" >&2; exit 2 ;;
+  *) echo "usage: $0 train|select|final|train2|select2|train3|select3|final3" >&2; exit 2 ;;
 esac

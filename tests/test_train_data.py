@@ -144,6 +144,40 @@ def test_pair_sampler_deterministic_and_frame_range():
     assert not np.array_equal(pairs[3]["search"].numpy(), s1["search"].numpy())
 
 
+def test_distractor_pasted_beside_the_target_deterministically():
+    from edcf_plugin.training.processing import ProcessingConfig, paste_distractor
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        x = np.zeros((255, 255, 3), np.uint8)
+        target = (127.5 + rng.uniform(-40, 40), 127.5 + rng.uniform(-40, 40), 40.0, 70.0)
+        box = paste_distractor(x, target, np.full((9, 5, 3), 200, np.uint8), rng, 0.25, 32.0)
+        assert box is not None
+        x0, y0, w, h = box
+        assert (x[y0:y0 + h, x0:x0 + w] == 200).all() and x.sum() == 200 * 3 * w * h     # only the box changed
+        assert 0 <= x0 and x0 + w <= 255 and 0 <= y0 and y0 + h <= 255
+        assert np.hypot(x0 + w / 2 - target[0], y0 + h / 2 - target[1]) >= 32.0
+        assert 40 * 0.77 <= w <= 40 * 1.3 and 70 * 0.77 <= h <= 70 * 1.3             # the target's size, jittered
+    # no room beside a target that fills the patch: nothing pasted
+    x = np.zeros((255, 255, 3), np.uint8)
+    assert paste_distractor(x, (127.5, 127.5, 250.0, 250.0), np.ones((4, 4, 3), np.uint8), rng, 0.0, 32.0) is None
+    assert not x.any()
+    # through the sampler: deterministic per item, and most search patches change
+    ds = SyntheticTracks(6, 40, seed=0)
+    plain = PairDataset([ds], PairProcessing(), 8, frame_range=5, seed=1)
+    with_d = PairDataset([ds], PairProcessing(ProcessingConfig(distractor_p=1.0)), 8, frame_range=5, seed=1)
+    changed = 0
+    for i in range(8):
+        a, b = plain[i], with_d[i]
+        assert np.array_equal(b["search"].numpy(), with_d[i]["search"].numpy())      # deterministic
+        changed += not np.array_equal(a["search"].numpy(), b["search"].numpy())
+    assert changed >= 6
+    rng = np.random.default_rng(1)
+    track = ds.tracks[0]
+    for _ in range(10):
+        obj = with_d.sample_distractor(rng, track, track.boxes[0])
+        assert obj is None or (obj.ndim == 3 and obj.shape[0] >= 2 and obj.shape[1] >= 2)
+
+
 def test_track_too_short_for_a_pair():
     class One(TrackDataset):
         def __init__(self):

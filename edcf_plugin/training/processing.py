@@ -24,6 +24,11 @@ Targets:
 Augmentation: stretch (independent x/y scale of the search and exemplar crops), shift (search), colour
 (per-channel gain, brightness), blur and grayscale (pair-wise). The CF patches keep the tracker's exact
 geometry and get the exemplar's photometric augmentation.
+
+Distractors (``distractor_p``): with that probability the sampler hands over another track's target (a real
+object from another sequence, picked for a shape like the target's) and it is pasted into the search patch at the
+target's size, beside the target and outside the positive radius. The labels do not change: the pasted object is a
+negative that looks like a plausible target, as the other runners of a race or the other animals of a herd are.
 """
 from __future__ import annotations
 
@@ -59,6 +64,8 @@ class ProcessingConfig:
     grayscale_p: float = 0.1         # probability that the whole pair is converted to grayscale
     blur_p: float = 0.15             # probability of blurring the search patch
     response_size: int = 17          # score map side of Eq. 3 for 127/255 inputs
+    distractor_p: float = 0.0        # probability of pasting another track's target into the search patch
+    distractor_scale: float = 0.25   # its size: the target's times exp(U(-d, d)) per axis
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -99,6 +106,45 @@ def cf_sigma_cells(w: float, h: float, side: float, search_size: int, cf_sigma: 
     return gaussian_sigma_cells(w * scale, h * scale, cf_sigma)
 
 
+def paste_distractor(x: np.ndarray, target: tuple[float, float, float, float], distractor: np.ndarray,
+                     rng: np.random.Generator, scale_jitter: float, min_distance: float) -> tuple | None:
+    """Paste ``distractor`` (an object's pixels, any size) into patch ``x`` in place, beside the target.
+
+    ``target`` is (cx, cy, w, h) in patch pixels. The pasted box has the target's size times
+    ``exp(U(-scale_jitter, scale_jitter))`` per axis, lies inside the patch, its centre at least ``min_distance``
+    from the target's and its overlap with the target box at most a quarter of the smaller box. Returns the
+    pasted box (x0, y0, w, h) in patch pixels, or None when no place was found in 20 draws (nothing pasted).
+    """
+    size = x.shape[1]
+    tcx, tcy, tw, th = target
+    sc = np.exp(rng.uniform(-scale_jitter, scale_jitter, 2))
+    dw, dh = int(round(min(tw * sc[0], size * 0.5))), int(round(min(th * sc[1], size * 0.5)))
+    if dw < 2 or dh < 2:
+        return None
+    for _ in range(20):
+        x0, y0 = int(rng.integers(0, size - dw + 1)), int(rng.integers(0, size - dh + 1))
+        cx, cy = x0 + dw / 2.0, y0 + dh / 2.0
+        if math.hypot(cx - tcx, cy - tcy) < min_distance:
+            continue
+        ox = max(0.0, min(x0 + dw, tcx + tw / 2) - max(x0, tcx - tw / 2))
+        oy = max(0.0, min(y0 + dh, tcy + th / 2) - max(y0, tcy - th / 2))
+        if ox * oy > 0.25 * min(dw * dh, tw * th):
+            continue
+        x[y0:y0 + dh, x0:x0 + dw] = cv2.resize(distractor, (dw, dh), interpolation=cv2.INTER_LINEAR)
+        return (x0, y0, dw, dh)
+    return None
+
+
+def cut_object(image: np.ndarray, box: np.ndarray) -> np.ndarray | None:
+    """The pixels of ``box`` (0-based x, y, w, h) clipped to ``image``; None when less than 2 x 2 pixels remain."""
+    h, w = image.shape[:2]
+    x0, y0 = max(0, int(round(box[0]))), max(0, int(round(box[1])))
+    x1, y1 = min(w, int(round(box[0] + box[2]))), min(h, int(round(box[1] + box[3])))
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    return image[y0:y1, x0:x1]
+
+
 class PairProcessing:
     """Turn (z_image, z_box, x_image, x_box) into network inputs and targets (numpy; uint8 patches)."""
 
@@ -119,7 +165,9 @@ class PairProcessing:
         return out
 
     def __call__(self, z_img: np.ndarray, z_box: np.ndarray, x_img: np.ndarray, x_box: np.ndarray,
-                 rng: np.random.Generator) -> dict:
+                 rng: np.random.Generator, distractor: np.ndarray | None = None) -> dict:
+        """The pair's network inputs and targets; ``distractor`` (another object's pixels) is pasted into the
+        search patch beside the target (module docstring)."""
         c = self.cfg
         zw, zh = max(float(z_box[2]), 4.0), max(float(z_box[3]), 4.0)
         zcx, zcy = z_box[0] + z_box[2] / 2.0, z_box[1] + z_box[3] / 2.0
@@ -152,6 +200,10 @@ class PairProcessing:
         ccx = xcx - dx_p * sx_side / c.search_size
         ccy = xcy - dy_p * sy_side / c.search_size
         x = crop_stretched(x_img, ccx, ccy, sx_side, sy_side, c.search_size, x_pad)
+        if distractor is not None:
+            centre = c.search_size / 2.0
+            target = (centre + dx_p, centre + dy_p, xw * c.search_size / sx_side, xh * c.search_size / sy_side)
+            paste_distractor(x, target, distractor, rng, c.distractor_scale, 2.0 * c.pos_radius)
 
         gray = rng.random() < c.grayscale_p
         z, *cf_patches = self._photometric([z] + cf_patches, rng, gray)

@@ -7,12 +7,18 @@ allows ``frame_range / frame_step`` entries), then process them (:mod:`.processi
 makes the sampler work with any number of workers and with ``DistributedSampler`` (each rank draws different
 indices).
 
+With ``processing.cfg.distractor_p > 0``, a pair may also carry a distractor: the target of another track, drawn
+from the same datasets, the one of four candidates whose box shape is closest to the search target's (people next
+to people, cars next to cars), pasted into the search patch by the processing. An unreadable distractor image is
+skipped silently (the pair goes without one).
+
 A pair whose image cannot be read (missing or corrupt file) is skipped: the item draws another pair from the same
 random stream (still deterministic), up to ``MAX_DRAWS`` times. Each unreadable file is named once per process
 (a warning) and the skips are counted across worker processes (:meth:`PairDataset.take_skipped`).
 """
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -21,7 +27,7 @@ from torch.utils.data import Dataset
 
 from ..errors import InputError
 from .datasets import TrackDataset
-from .processing import PairProcessing
+from .processing import PairProcessing, cut_object
 
 #: Pairs one item may draw before giving up when their images cannot be read.
 MAX_DRAWS = 100
@@ -74,6 +80,31 @@ class PairDataset(Dataset):
         j = int(near[rng.integers(len(near))])
         return ds, track, i, j
 
+    def sample_distractor(self, rng: np.random.Generator, track, box: np.ndarray) -> np.ndarray | None:
+        """Another track's object pixels, shaped like ``box``: 4 candidates (dataset, track, visible frame) from
+        tracks other than ``track``, the closest log aspect ratio wins; None when unreadable or none found."""
+        aspect = math.log(max(box[2], 1.0) / max(box[3], 1.0))
+        best = None
+        for _ in range(4):
+            k = int(rng.choice(len(self.datasets), p=self.weights))
+            cand = self.datasets[k].tracks[self.usable[k][int(rng.integers(len(self.usable[k])))]]
+            if cand is track or cand.name == track.name:
+                continue
+            vis = np.flatnonzero(cand.visible)
+            f = int(vis[rng.integers(len(vis))])
+            b = cand.boxes[f]
+            gap = abs(math.log(b[2] / b[3]) - aspect)
+            if best is None or gap < best[0]:
+                best = (gap, self.datasets[k], cand, f)
+        if best is None:
+            return None
+        _, ds, cand, f = best
+        try:
+            image = ds.read_frame(cand, f)
+        except InputError:
+            return None
+        return cut_object(image, cand.boxes[f])
+
     def take_skipped(self) -> int:
         """Pairs skipped for an unreadable image since the last call (all worker processes), and reset."""
         n = int(self._skipped.sum())
@@ -97,5 +128,9 @@ class PairDataset(Dataset):
                     warnings.warn(f"training pair skipped: {exc}", stacklevel=2)
         else:
             raise InputError(f"no readable pair in {MAX_DRAWS} draws (item {index}, epoch {self.epoch}): {error}")
-        sample = self.processing(z_img, track.boxes[i], x_img, track.boxes[j], rng)
+        distractor = None
+        p = self.processing.cfg.distractor_p
+        if p > 0 and rng.random() < p:
+            distractor = self.sample_distractor(rng, track, track.boxes[j])
+        sample = self.processing(z_img, track.boxes[i], x_img, track.boxes[j], rng, distractor)
         return {k: torch.from_numpy(np.asarray(v)) for k, v in sample.items()}
