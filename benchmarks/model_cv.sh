@@ -6,7 +6,7 @@
 #   select  the rule's bench: per fold, I, S and the current bundled model on the fold's videos, 3 starts
 #   final   recipe I on all train videos: EDCF and the ablation variants' own weights
 #   train2 | select2   the trial recipe I2 (amendment 13:42): trained per fold, benched beside I and S (reused)
-#   train3 | select3 | final3   the trial recipe I3 (amendment 15:35, real distractors), and its all-videos run
+#   train3 | select3 | final3   the trial recipe I3 (amendment 15:12, real distractors), and its all-videos run
 set -euo pipefail
 OUT=${OUT:-runs/model_cv}
 SEQ=${SEQ:-../shared/data/sequences}

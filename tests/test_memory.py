@@ -47,7 +47,7 @@ SCRIPT = textwrap.dedent("""
         if (i + 1) % 100 == 0:
             rss[i + 1], peak = peak, 0
     print(json.dumps({"rss": rss, "cache_max": cache, "cache_limit": CACHE_ENTRIES, "keys_seen": len(seen),
-                      "graphs": len(tracker._graphs), "last": boxes[-1]}))
+                      "graphs": len(getattr(tracker.responses, "graphs", {})), "last": boxes[-1]}))
 """)
 
 

@@ -6,6 +6,7 @@ from conftest import make_sequence
 from edcf_plugin.boxes import iou
 from edcf_plugin.config import VARIANTS
 from edcf_plugin.errors import ConfigError, InputError
+from edcf_plugin.tracking.responses import GraphedSinglePass, ReferenceCrops, SinglePass
 from edcf_plugin.tracking.tracker import build_tracker
 
 
@@ -169,7 +170,7 @@ def _single_pass_detection(seed):
     c = trk.config
     w, h = trk.size
     x_side = context_size(w, h, c.context_amount) * c.search_size / c.exemplar_size
-    _, _, detection = trk._responses_single_pass(frames[1], *trk.pos, x_side, w, h)
+    _, _, detection = SinglePass(trk).responses(frames[1], *trk.pos, x_side, w, h)
     return trk, frames, detection, x_side
 
 
@@ -182,7 +183,7 @@ def test_single_pass_update_matches_a_recrop_at_whole_cells():
     w, h = trk.size
     cell = 2 * x_side / c.search_size                         # image pixels per fine cell
     disp = np.array([3 * cell, -2 * cell])
-    shifted = trk._cf_from_detection(detection, disp, trk.size, x_side)
+    shifted = trk.responses.filter_from_features(detection, disp, trk.size, x_side)
     recrop, _ = trk._learn_cf(frames[1], cx + disp[0], cy + disp[1], w, h, x_side)
     assert shifted is not None
     err = (shifted - recrop).abs().max() / recrop.abs().max()
@@ -227,12 +228,13 @@ def test_single_pass_bilinear_update_equals_nearest_at_whole_cells():
     trk, _, detection, x_side = _single_pass_detection(seed=5)
     c = trk.config
     disp = np.array([-2.0, 1.0]) * 2 * x_side / c.search_size
-    nearest = trk._cf_from_detection(detection, disp, trk.size, x_side)
+    nearest = trk.responses.filter_from_features(detection, disp, trk.size, x_side)
     trk.config = c.replace(single_pass_update="bilinear")
-    bilinear = trk._cf_from_detection(detection, disp, trk.size, x_side)
+    bilinear = trk.responses.filter_from_features(detection, disp, trk.size, x_side)
     assert (bilinear - nearest).abs().max() <= 1e-4 * nearest.abs().max()
     # a sub-cell move changes the bilinear windows but not the nearest ones
-    moved = trk._cf_from_detection(detection, disp + 0.4 * 2 * x_side / c.search_size, trk.size, x_side)
+    sub_cell = disp + 0.4 * 2 * x_side / c.search_size
+    moved = trk.responses.filter_from_features(detection, sub_cell, trk.size, x_side)
     assert (moved - bilinear).abs().max() > 1e-3 * nearest.abs().max()
 
 
@@ -296,15 +298,33 @@ def test_cuda_graph_functions_track_exactly_like_the_eager_path(name, moving_seq
         # frequency (cf_band is for the eager CPU solve)
         t = build_tracker("EDCF", overrides={**preset(name), "crop_backend": "torch",
                                              "single_pass_cf_scales": "resample", "cf_band": 0.0})
-        assert t.graph_status == "off"                       # CPU: never captured
-        t._graph_emulate = emulate
+        assert t.graph_status == "off" and type(t.responses) is SinglePass    # CPU: never captured
+        if emulate:
+            t.responses = GraphedSinglePass(t, capture=False)
         t.init(frames[0], gt[0])
         out[emulate] = np.array([[*t.update(f)[0], t.last_peaks.max().item()] for f in frames[1:]])
         # one detection function per crop geometry (fast: also the smaller crop of the frames without a CF
         # re-solve) and one solve function
-        assert len(t._graphs) == ((3 if t.config.cf_update_interval > 1 else 2) if emulate else 0)
+        assert len(getattr(t.responses, "graphs", {})) == ((3 if t.config.cf_update_interval > 1 else 2) if emulate
+                                                            else 0)
     np.testing.assert_array_equal(out[True], out[False])
     assert np.nanmean(iou(out[True][:, :4], gt[1:])) > 0.6
+
+
+def test_a_graph_capture_failure_turns_graphs_off_and_tracking_goes_on(moving_sequence):
+    """The response strategy is chosen once; a capture failure (here: capturing on a CPU) warns, swaps the tracker's
+    strategy for the plain single pass mid-run, and the boxes are the single pass's."""
+    from edcf_plugin.config import preset
+    frames, gt = moving_sequence
+    overrides = {**preset("gpu"), "crop_backend": "torch", "single_pass_cf_scales": "resample", "cf_band": 0.0}
+    plain = build_tracker("EDCF", overrides=overrides)
+    expected = run(plain, frames[:6], gt[0])
+    t = build_tracker("EDCF", overrides=overrides)
+    t.responses = GraphedSinglePass(t, capture=True)
+    with pytest.warns(UserWarning, match="CUDA graphs turned off"):
+        boxes = run(t, frames[:6], gt[0])
+    assert type(t.responses) is SinglePass and t.graph_status.startswith("off after a capture failure")
+    np.testing.assert_array_equal(boxes, expected)
 
 
 def test_single_pass_side_crops_give_the_reference_cf_responses():
@@ -318,10 +338,10 @@ def test_single_pass_side_crops_give_the_reference_cf_responses():
     c = trk.config
     w, h = trk.size
     x_side = context_size(w, h, c.context_amount) * c.search_size / c.exemplar_size
-    _, g_crops, _ = trk._responses_single_pass(frames[1], *trk.pos, x_side, w, h)
-    _, g_ref = trk._responses_crops(frames[1], *trk.pos, x_side * trk._scales.numpy())
+    _, g_crops, _ = trk.responses.responses(frames[1], *trk.pos, x_side, w, h)
+    _, g_ref, _ = ReferenceCrops(trk).responses(frames[1], *trk.pos, x_side, w, h)
     trk.config = c.replace(single_pass_cf_scales="resample")
-    _, g_res, _ = trk._responses_single_pass(frames[1], *trk.pos, x_side, w, h)
+    _, g_res, _ = trk.responses.responses(frames[1], *trk.pos, x_side, w, h)
     assert g_crops.shape == g_ref.shape == (3,) + g_ref.shape[1:]
     peak = g_ref.abs().max()
     for s in (0, 2):
@@ -363,19 +383,20 @@ def test_frames_without_cf_update_use_a_smaller_crop_with_the_same_responses(mov
     c = trk.config
     (cx, cy), (w, h) = trk.pos, trk.size
     x_side = context_size(w, h, c.context_amount) * c.search_size / c.exemplar_size
-    f_small, g_small, (_, pad_small) = trk._responses_single_pass(frames[1], cx, cy, x_side, w, h)
-    geometry = trk._sp_geometry
-    trk._sp_geometry = lambda x_side, w, h, cf_update=True: geometry(x_side, w, h, True)
-    f_big, g_big, (_, pad_big) = trk._responses_single_pass(frames[1], cx, cy, x_side, w, h)
+    path = trk.responses
+    f_small, g_small, (_, pad_small) = path.responses(frames[1], cx, cy, x_side, w, h)
+    geometry = path.geometry
+    path.geometry = lambda x_side, w, h, cf_update=True: geometry(x_side, w, h, True)
+    f_big, g_big, (_, pad_big) = path.responses(frames[1], cx, cy, x_side, w, h)
     assert pad_small[0] < pad_big[0] and pad_small[1] < pad_big[1]
     # float rounding only (a smaller conv input, cv2's fixed-point crop): ~1e-4 of the peak; reading zero padding
     # or a shifted window would be orders of magnitude more
     torch.testing.assert_close(g_small, g_big, atol=5e-4 * float(g_big.abs().max()), rtol=0)
     torch.testing.assert_close(f_small, f_big, atol=2e-4, rtol=0)          # sigmoid scores in [0, 1]
     # and the enlarged crop is still cut where the CF is re-solved
-    trk._sp_geometry = geometry
+    path.geometry = geometry
     trk._frame = 1
-    assert trk._responses_single_pass(frames[1], cx, cy, x_side, w, h)[2][1] == pad_big
+    assert path.responses(frames[1], cx, cy, x_side, w, h)[2][1] == pad_big
 
 
 @pytest.mark.parametrize("name", ["realtime", "fast"])

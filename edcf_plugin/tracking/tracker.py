@@ -7,8 +7,6 @@ short-term context-aware CF updated online.
 from __future__ import annotations
 
 import contextlib
-import math
-from typing import NamedTuple
 import time
 from collections import OrderedDict
 from pathlib import Path
@@ -25,8 +23,9 @@ from ..errors import ConfigError
 from ..networks import EDCFNet
 from ..process_setup import frame_done, steady_allocator
 from ..formats.sequences import to_bgr
-from ..geometry import (EMBED_STRIDE, FINE_KERNEL, FINE_STRIDE, cells_per_pixel, fine_cells, gaussian_sigma_cells,
-                        search_side)
+from ..geometry import EMBED_STRIDE, FINE_STRIDE, cells_per_pixel, gaussian_sigma_cells, search_side
+from . import responses
+from .responses import Detection, context_cell_offsets, grid_crop
 
 #: Entries the tracker keeps of its geometry-derived constants (cosine windows, sampling grids, Gaussian targets
 #: keyed by the target's size): one frame uses fewer than 20; a long run whose target changes size would otherwise
@@ -65,47 +64,6 @@ class BoundedCache(OrderedDict):
         return type(self), (self.limit,), None, None, iter(self._pairs())
 
 
-class CropGeometry(NamedTuple):
-    """Where one single-pass crop's pixels go (:meth:`EDCFTracker._sp_geometry`): the crop is ``big`` pixels square
-    and covers the search area plus ``px`` x ``py`` fine cells on each side (``pad = max(px, py)``); only its rows
-    ``[r0, r0 + hr)`` and columns ``[c0, c0 + wc)`` feed the fine cells that are read. ``n`` is the fine grid of the
-    search area; ``offsets`` the CF context windows' offsets in cells."""
-    n: int
-    offsets: list
-    px: int
-    py: int
-    pad: int
-    big: int
-    r0: int
-    c0: int
-    hr: int
-    wc: int
-
-
-class Detection(NamedTuple):
-    """One frame's fused response (Eq. 16): its best scale, the peak's flat index on the ``hf`` x ``wf`` grid, the
-    fused peak (the confidence), the semantic peak f*(x_t) of Eq. 18, and the single pass's enlarged fine features
-    ``(fine_big, (px, py))`` for the CF update (None on the reference path)."""
-    scale: int
-    index: int
-    score: float
-    semantic_peak: float
-    hf: int
-    wf: int
-    features: tuple | None
-
-
-def context_cell_offsets(w: float, h: float, side: float, config: TrackerConfig) -> list[tuple[int, int]]:
-    """Offsets ``(dx, dy)`` in fine-feature cells of the k context patches (CACF: above, left, below, right, one
-    target size away) for a ``w`` x ``h`` target in a CF patch of ``side`` image pixels; each is capped at half
-    the feature window so that a very elongated target does not blow up the crop."""
-    scale = cells_per_pixel(config.search_size, side)
-    cap = fine_cells(config.search_size) // 2
-    d = config.cf_context_distance
-    return [(int(np.clip(round(dx * scale), -cap, cap)), int(np.clip(round(dy * scale), -cap, cap)))
-            for dx, dy in cf.context_offsets(w * d, h * d, config.cf_num_context)]
-
-
 def cf_windows(fine_big: torch.Tensor, pad: int | tuple[int, int], offsets: list[tuple[int, int]],
                shift: tuple[int, int] = (0, 0)) -> torch.Tensor:
     """Slice the target window and the context windows out of enlarged fine features.
@@ -125,20 +83,6 @@ def cf_windows(fine_big: torch.Tensor, pad: int | tuple[int, int], offsets: list
             raise ValueError(f"window offset ({sx + dx}, {sy + dy}) exceeds the padding ({px}, {py})")
         wins.append(fine_big[0, :, oy:oy + nh, ox:ox + nw])
     return torch.stack(wins)
-
-
-def sampling_grid(h_in: int, w_in: int, n: int, centers: list[tuple[float, float]], pitches: list[float],
-                  device=None) -> torch.Tensor:
-    """``grid_sample`` grid (K x n x n x 2, align_corners=True) for K square windows of n x n cells read from an
-    h_in x w_in map: window k is centred ``centers[k] = (dx, dy)`` cells from the map's middle and samples every
-    ``pitches[k]`` input cells (pitch 1 at a whole-cell centre reads the cells exactly)."""
-    u = torch.arange(n, dtype=torch.float64) - (n - 1) / 2.0
-    grids = []
-    for (dx, dy), pitch in zip(centers, pitches):
-        gx = 2.0 * (dx + u * pitch) / (w_in - 1)
-        gy = 2.0 * (dy + u * pitch) / (h_in - 1)
-        grids.append(torch.stack(torch.meshgrid(gx, gy, indexing="xy"), dim=-1))
-    return torch.stack(grids).float().to(device)
 
 
 def fold_batchnorm(net: EDCFNet) -> EDCFNet:
@@ -174,52 +118,6 @@ def fold_batchnorm(net: EDCFNet) -> EDCFNet:
                     module[i] = fuse_conv_bn_eval(conv, bn)
                     module[i + 1] = torch.nn.Identity()
     return net
-
-
-class _Replay:
-    """One tensor function with static input buffers, captured in a CUDA graph (``capture``) or run eagerly.
-
-    Calling it copies the new inputs into the static buffers and replays the graph; the outputs are the same
-    static tensors every time (valid until the next call). Run everything under ``torch.inference_mode()``.
-    """
-
-    def __init__(self, fn, inputs: list[torch.Tensor], device: torch.device, capture: bool):
-        self.fn = fn
-        self.static = [x.to(device).clone() for x in inputs]
-        self.graph = None
-        if capture:
-            side = torch.cuda.Stream(device)
-            side.wait_stream(torch.cuda.current_stream(device))
-            with torch.cuda.stream(side):
-                for _ in range(2):                      # lazy initialisation (cuDNN, cuFFT plans) off the graph
-                    fn(*self.static)
-            torch.cuda.current_stream(device).wait_stream(side)
-            self.graph = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(self.graph):
-                self.outputs = fn(*self.static)
-
-    def __call__(self, *inputs: torch.Tensor):
-        for dst, src in zip(self.static, inputs):
-            dst.copy_(src)
-        if self.graph is None:
-            return self.fn(*self.static)
-        self.graph.replay()
-        return self.outputs
-
-
-def grid_crop(frame: torch.Tensor, step: torch.Tensor, x0: torch.Tensor, y0: torch.Tensor,
-              ramp_x: torch.Tensor, ramp_y: torch.Tensor) -> torch.Tensor:
-    """Bilinear crops of ``frame`` (1 x 3 x H x W, mean colour already subtracted, so outside pixels read 0):
-    crop k's column j samples image x ``x0[k] + ramp_x[j] * step[k] - 0.5`` in pixel-index coordinates (``ramp =
-    j + 0.5`` reproduces ``crop_patch``), rows likewise with ``y0``/``ramp_y``. ``step``, ``x0``, ``y0``: N x 1.
-    Returns N x 3 x len(ramp_y) x len(ramp_x)."""
-    height, width = frame.shape[-2:]
-    gx = 2.0 * (x0 + ramp_x * step) / width - 1.0                      # N x wc (align_corners=False)
-    gy = 2.0 * (y0 + ramp_y * step) / height - 1.0                     # N x hr
-    n, hr, wc = gx.shape[0], ramp_y.shape[0], ramp_x.shape[0]
-    grid = torch.stack([gx[:, None, :].expand(n, hr, wc), gy[:, :, None].expand(n, hr, wc)], dim=-1)
-    return F.grid_sample(frame.expand(n, -1, -1, -1), grid, mode="bilinear", padding_mode="zeros",
-                         align_corners=False)
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
@@ -278,14 +176,9 @@ class EDCFTracker:
         self._torch_crops = self.config.crop_backend == "torch" or (
             self.config.crop_backend == "auto" and self.device.type == "cuda")
         self._frame_t = None
-        c = self.config
-        self._graphs: dict = {}
-        # graphs cover the single pass with resampled CF scales and the whole-cell update only
-        self._graphs_fit = bool(c.single_pass and c.single_pass_update == "nearest"
-                                and (c.single_pass_cf_scales == "resample" or c.scale_num == 1 or not c.uses_cf))
-        self._graphs_on = bool(self.device.type == "cuda" and c.cuda_graphs and self._graphs_fit and self._torch_crops)
-        self._graph_emulate = False        # tests: run the graph functions eagerly (on any device)
-        self.graph_status = "on" if self._graphs_on else "off"
+        # how the responses are computed (responses.py): one crop per scale, the single pass, or its CUDA graphs
+        self.responses = responses.choose(self)
+        self.graph_status = "on" if isinstance(self.responses, responses.GraphedSinglePass) else "off"
         self.initialized = False
         self.profile: dict[str, float] | None = None   # set to {} to accumulate per-stage seconds
 
@@ -511,7 +404,7 @@ class EDCFTracker:
         cx, cy = center(box)
         w = max(float(box[2]), c.min_target_size)
         h = max(float(box[3]), c.min_target_size)
-        self._graphs = {}                  # captured for the previous target's state tensors
+        self.responses.reset()
         self._avg_color = image.reshape(-1, 3).mean(axis=0)
         self._avg_t = torch.tensor(self._avg_color, dtype=torch.float32).reshape(1, 3, 1, 1).to(self.device)
         self._set_frame(image)
@@ -543,44 +436,6 @@ class EDCFTracker:
         self._frame = 0
         self.initialized = True
 
-    def _responses_crops(self, image: np.ndarray, cx: float, cy: float, sides: np.ndarray):
-        """Reference path: one search crop per scale through the encoder. Returns (f, g): the semantic score
-        maps (S or 1) x 1 x 17 x 17 after the sigmoid, and the CF responses S x H x W (fftshifted); None for a
-        branch the variant does not use."""
-        c = self.config
-        with self._stage("crop"):
-            x = self._crops(image, [(cx, cy, s) for s in sides], c.search_size)
-        # One semantic pass (centre scale) is enough when the CF branch resolves scale (semantic_scales=center).
-        center_only = c.semantic_scales == "center" and c.uses_cf and c.uses_semantic
-        with self._stage("encoder"), torch.inference_mode():
-            sem = fine = None
-            if c.uses_cf:
-                low, fine = self._low_and_fine(x)
-                if c.uses_semantic:
-                    mid = c.scale_num // 2
-                    with self._autocast():
-                        sem = self.net.semantic_from_low(low[mid:mid + 1] if center_only else low).float()
-            else:
-                with self._autocast():
-                    sem = self.net.embed(x).float()
-        f = g = None
-        with self._stage("cf_response"), torch.inference_mode():
-            if c.uses_cf:
-                g = self._cf_detect(fine)
-        if sem is not None:
-            with self._stage("fusion"), torch.inference_mode():
-                f = torch.sigmoid(self.net.xcorr(self.z_embed, sem))
-        return f, g
-
-    def _scaled_grid(self, h_in: int, w_in: int, n_out: int) -> torch.Tensor:
-        """grid_sample grid (S x n_out x n_out x 2) reading, for each scale s, the n_out x n_out window centred
-        in an h_in x w_in map with a cell pitch of s input cells (s = 1: exactly the central window)."""
-        key = ("sgrid", h_in, w_in, n_out)
-        if key not in self._cache:
-            scales = self._scales.tolist()
-            self._cache[key] = sampling_grid(h_in, w_in, n_out, [(0.0, 0.0)] * len(scales), scales, self.device)
-        return self._cache[key]
-
     def _next_frame_every(self, interval: int) -> bool:
         """Whether the frame being tracked is an ``interval``-th one, counted as ``update`` counts
         ``cf_update_interval`` (frame numbers after init, from 1)."""
@@ -589,88 +444,6 @@ class EDCFTracker:
     def _cf_update_next(self) -> bool:
         """Whether the frame being tracked re-solves the CF."""
         return self.config.uses_cf and self._next_frame_every(self.config.cf_update_interval)
-
-    def _sp_geometry(self, x_side: float, w: float, h: float, cf_update: bool = True) -> CropGeometry:
-        """Single-pass crop geometry (:class:`CropGeometry`). One crop of ``big`` pixels
-        covers the CF context windows plus ``single_pass_margin`` cells; only its rows [r0, r0 + hr) and columns
-        [c0, c0 + wc) feed fine cells [pad - py, pad + n + py) x [pad - px, pad + n + px). Without ``cf_update``
-        (a frame whose CF is not re-solved: ``cf_update_interval`` > 1) the crop only covers what the detection
-        reads: the search area plus the cells the resampled scales reach, and two more so that the fine branch's
-        zero padding (3 x 3 kernel) does not touch them; the responses are the same as with the enlarged crop."""
-        c = self.config
-        n = fine_cells(c.search_size)
-        offsets = context_cell_offsets(w, h, x_side, c)
-        if cf_update:
-            px = max([abs(dx) for dx, _ in offsets], default=0) + c.single_pass_margin
-            py = max([abs(dy) for _, dy in offsets], default=0) + c.single_pass_margin
-        else:
-            px = py = int(math.ceil((n - 1) * (float(self._scales.max()) - 1.0) / 2.0)) + 2
-        pad = max(px, py)
-        big = c.search_size + 2 * FINE_STRIDE * pad
-        r0, c0 = FINE_STRIDE * (pad - py), FINE_STRIDE * (pad - px)
-        hr, wc = FINE_STRIDE * (n + 2 * py - 1) + FINE_KERNEL, FINE_STRIDE * (n + 2 * px - 1) + FINE_KERNEL
-        return CropGeometry(n, offsets, px, py, pad, big, r0, c0, hr, wc)
-
-    def _sp_features(self, x: torch.Tensor, n: int, px: int, py: int):
-        """conv1 and the fine branch once on the enlarged crop; the semantic branch on its centre."""
-        c = self.config
-        sem = fine_big = None
-        with torch.inference_mode():
-            low, fine_big = self._low_and_fine(x, fine=c.uses_cf)
-            if c.uses_semantic:
-                with self._autocast():
-                    sem = self.net.semantic_from_low(low[..., py:py + n, px:px + n]).float()
-        return sem, fine_big
-
-    def _sp_cf_response(self, fine_big: torch.Tensor, n: int) -> torch.Tensor:
-        """CF responses of the S scales, resampled from the enlarged fine features."""
-        with torch.inference_mode():
-            grid = self._scaled_grid(fine_big.shape[-2], fine_big.shape[-1], n)
-            fine = F.grid_sample(fine_big.expand(grid.shape[0], -1, -1, -1), grid, mode="bilinear",
-                                 padding_mode="zeros", align_corners=True)
-            return self._cf_detect(fine)
-
-    def _sp_semantic_response(self, sem: torch.Tensor) -> torch.Tensor:
-        with torch.inference_mode():
-            z = self.z_embed if self.config.semantic_scales == "center" else self.z_scales
-            return torch.sigmoid(self.net.adjust(F.conv2d(sem, z).transpose(0, 1)))   # S x 1 x 17 x 17
-
-    def _responses_single_pass(self, image: np.ndarray, cx: float, cy: float, x_side: float,
-                               w: float, h: float):
-        """Single-pass path (``single_pass``): one crop, enlarged to cover the CF context windows plus a margin
-        for the move, through conv1 and the fine branch once; the semantic branch once on its centre. Scales
-        come from resampling the fine features (CF; with ``single_pass_cf_scales="crops"`` from the other
-        scales' own crops through conv1 and the fine branch) and from the exemplars cut at init for every scale
-        (semantic). Returns (f, g) like ``_responses_crops`` and the enlarged fine features with their padding
-        ``(pad_x, pad_y)`` in cells, for the CF update."""
-        c = self.config
-        n, _, px, py, _, big, r0, c0, hr, wc = self._sp_geometry(x_side, w, h, self._cf_update_next())
-        side_crops = c.uses_cf and c.single_pass_cf_scales == "crops" and c.scale_num > 1 \
-            and self._next_frame_every(c.side_crop_interval)
-        mid = c.scale_num // 2
-        with self._stage("crop"):
-            # Only the pixels that feed fine cells [pad - py, pad + n + py) x [pad - px, pad + n + px).
-            x = self._crops(image, [(cx, cy, x_side * big / c.search_size)], big, region=(r0, c0, hr, wc))
-            if side_crops:      # the other scales' search crops, for the CF branch only
-                sides = [x_side * s for i, s in enumerate(self._scales.tolist()) if i != mid]
-                xs = self._crops(image, [(cx, cy, sd) for sd in sides], c.search_size)
-        with self._stage("encoder"):
-            sem, fine_big = self._sp_features(x, n, px, py)
-            if side_crops:
-                fine_sides = self._low_and_fine(xs)[1]
-        f = g = None
-        if c.uses_cf:
-            with self._stage("cf_response"):
-                if side_crops:
-                    with torch.inference_mode():
-                        centre = fine_big[..., py:py + n, px:px + n]
-                        g = self._cf_detect(torch.cat([fine_sides[:mid], centre, fine_sides[mid:]]))
-                else:
-                    g = self._sp_cf_response(fine_big, n)
-        if sem is not None:
-            with self._stage("fusion"):
-                f = self._sp_semantic_response(sem)
-        return f, g, (fine_big, (px, py))
 
     def _fusion_tensors(self, f: torch.Tensor | None, g: torch.Tensor | None, hf: int, wf: int):
         """Eq. 16 fusion, scale choice and motion prior, all on the device. Returns (picks, response, peaks):
@@ -710,92 +483,6 @@ class EDCFTracker:
         return torch.cat([best_t.double().reshape(1), resp.argmax().double().reshape(1), peaks.index_select(0, pick),
                           sem_peak]), resp, peaks
 
-    # -- CUDA graphs (config.cuda_graphs) ---------------------------------------------------------------
-    def _graphs_off(self, exc: Exception) -> None:
-        import traceback
-        import warnings
-        where = [f"{Path(f.filename).name}:{f.lineno}" for f in traceback.extract_tb(exc.__traceback__)
-                 if "edcf_plugin" in f.filename][-3:]
-        warnings.warn(f"EDCF: CUDA graphs turned off for this tracker ({type(exc).__name__}: {exc}; at "
-                      f"{' < '.join(reversed(where))}); tracking continues without them")
-        self._graphs_on, self._graphs = False, {}
-        self.graph_status = f"off after a capture failure at {' < '.join(reversed(where))}: {type(exc).__name__}: {exc}"
-
-    def _graph_mode(self) -> bool:
-        return self._graphs_on or (self._graph_emulate and self._graphs_fit)
-
-    def _replay(self, key, make_fn, inputs: list[torch.Tensor]) -> _Replay:
-        entry = self._graphs.pop(key, None)
-        if entry is None:
-            if len(self._graphs) >= 16:                          # geometry changes are rare: keep the newest
-                self._graphs.pop(next(iter(self._graphs)))
-            entry = _Replay(make_fn(), inputs, self.device, capture=not self._graph_emulate)
-            entry.constants = list(self._cache.values())    # a graph reads them by address: outlive eviction
-        self._graphs[key] = entry
-        return entry
-
-    def _detect_fn(self, geo: CropGeometry):
-        """The single-pass detection as one tensor function of (frame as uint8 H x W x 3, crop parameters
-        [pixel pitch, x0, y0]): the crop rows/columns that feed the features, the encoder, both responses and
-        the fusion. Returns (picks, fine_big, response, peaks)."""
-        n, _, px, py, _, _, r0, c0, hr, wc = geo
-        c = self.config
-        ramp_y = torch.arange(r0, r0 + hr, device=self.device, dtype=torch.float32) + 0.5
-        ramp_x = torch.arange(c0, c0 + wc, device=self.device, dtype=torch.float32) + 0.5
-        fmt = torch.channels_last if self._autocast_dtype is not None else torch.contiguous_format
-
-        def fn(frame_u8: torch.Tensor, par: torch.Tensor):
-            par = par.reshape(3, 1, 1)
-            x = grid_crop(self._frame_tensor(frame_u8), par[0], par[1], par[2], ramp_x, ramp_y) + self._avg_t
-            sem, fine_big = self._sp_features(x.contiguous(memory_format=fmt), n, px, py)
-            g = self._sp_cf_response(fine_big, n) if c.uses_cf else None
-            f = self._sp_semantic_response(sem) if sem is not None else None
-            hf = wf = cf.fft_size(n)
-            with torch.inference_mode():
-                picks, resp, peaks = self._fusion_tensors(f, g, hf, wf)
-            return picks, fine_big, resp, peaks
-        return fn
-
-    def _detect_graphed(self, image: np.ndarray, cx: float, cy: float, x_side: float, w: float, h: float):
-        """Graph-mode detection: returns (picks as floats, (fine_big, (px, py)), response side)."""
-        c = self.config
-        geo = self._sp_geometry(x_side, w, h, self._cf_update_next())
-        big = geo.big
-        side = x_side * big / c.search_size
-        par = torch.tensor([side / big, cx - side / 2.0, cy - side / 2.0], dtype=torch.float64).float()
-        frame = torch.from_numpy(np.ascontiguousarray(image))
-        key = ("detect", tuple(frame.shape), geo.px, geo.py, geo.pad)
-        with self._stage("detect"), torch.inference_mode():
-            replay = self._replay(key, lambda: self._detect_fn(geo), [frame, par])
-            picks_t, fine_big, resp, peaks = replay(frame, par)
-            picks = picks_t.tolist()                            # the one device-to-host read of the frame
-            self.last_response, self.last_peaks = resp.clone(), peaks.clone()
-        return picks, (fine_big, (geo.px, geo.py)), resp.shape[-1]
-
-    def _solve_fn(self, nh: int, nw: int):
-        """CF solve on windows gathered at whole-cell offsets (K x 2 tensor of top-left rows/columns) of the
-        enlarged fine features, without host synchronisation (zero filter where the system is singular)."""
-        ar_h = torch.arange(nh, device=self.device)
-        ar_w = torch.arange(nw, device=self.device)
-
-        def fn(fine_big: torch.Tensor, offs: torch.Tensor, y: torch.Tensor):
-            rows = offs[:, 0:1] + ar_h[None]
-            cols = offs[:, 1:2] + ar_w[None]
-            wins = fine_big[0][:, rows[:, :, None], cols[:, None, :]].transpose(0, 1)   # K x C x nh x nw
-            return self._solve_prepared(wins, y, fallback=False, method="elimination")
-        return fn
-
-    def _solve_graphed(self, fine_big: torch.Tensor, pad: tuple[int, int], offsets: list[tuple[int, int]],
-                       w_cells: float, h_cells: float, shift: tuple[int, int]) -> torch.Tensor:
-        px, py = pad
-        nh, nw = fine_big.shape[-2] - 2 * py, fine_big.shape[-1] - 2 * px
-        offs = torch.tensor([[py + shift[1] + dy, px + shift[0] + dx] for dx, dy in [(0, 0)] + list(offsets)],
-                            dtype=torch.long)
-        y = self._target(cf.fft_size(nh), cf.fft_size(nw), w_cells, h_cells)
-        key = ("solve", tuple(fine_big.shape), len(offs), px, py)
-        with torch.inference_mode():
-            return self._replay(key, lambda: self._solve_fn(nh, nw), [fine_big, offs, y])(fine_big, offs, y)
-
     def update(self, image: np.ndarray) -> tuple[np.ndarray, float]:
         """Track one frame. Returns the 0-based ``[x, y, w, h]`` box and a confidence score.
 
@@ -821,37 +508,9 @@ class EDCFTracker:
         return from_center(new_pos[0], new_pos[1], new_size[0], new_size[1]), det.score
 
     def _detect(self, image: np.ndarray, cx: float, cy: float, x_side: float, w: float, h: float) -> Detection:
-        """Eq. 3, 9 and 16 on this frame: the fused response's best scale and peak, by the path the config chose
-        (a replayed CUDA graph, the single pass, or one crop per scale)."""
-        c = self.config
-        detection = None
-        picks = None
-        if self._graph_mode():
-            try:
-                picks, detection, wf = self._detect_graphed(image, cx, cy, x_side, w, h)
-                hf = wf
-            except Exception as exc:                              # noqa: BLE001 (any capture failure)
-                if self._graph_emulate:
-                    raise
-                self._graphs_off(exc)
-                detection = None
-        if picks is None:
-            if c.single_pass:
-                f, g, detection = self._responses_single_pass(image, cx, cy, x_side, w, h)
-            else:
-                f, g = self._responses_crops(image, cx, cy, x_side * self._scales.numpy())
-            if g is not None:
-                hf, wf = g.shape[-2:]
-            else:
-                hf = wf = cf.fft_size(fine_cells(c.search_size))
-            with self._stage("fusion"), torch.inference_mode():
-                picks_t, resp, peaks = self._fusion_tensors(f, g, hf, wf)
-                self.last_peaks = peaks            # per-scale peaks of the fused response (diagnostics)
-                self.last_response = resp          # fused response of the chosen scale (for visualisation)
-                # one device-to-host read per frame: best scale, peak index, its fused peak and semantic peak
-                picks = picks_t.tolist()
-        return Detection(int(picks[0]), int(picks[1]), float(picks[2]), float(picks[3]) if len(picks) > 3 else 0.0,
-                         hf, wf, detection)
+        """Eq. 3, 9 and 16 on this frame: the fused response's best scale and peak, by the strategy chosen when the
+        tracker was built (``self.responses``: one crop per scale, the single pass, or its CUDA graphs)."""
+        return self.responses.detect(image, cx, cy, x_side, w, h)
 
     def _new_state(self, det: Detection, x_side: float, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
         """The peak's displacement moves the target; its scale changes the size, damped by ``scale_lr`` and
@@ -881,58 +540,12 @@ class EDCFTracker:
         if not alpha > 0:
             return
         with self._stage("cf_update"):
-            w_new = self._cf_from_detection(det.features, move, new_size, x_side) \
+            w_new = self.responses.filter_from_features(det.features, move, new_size, x_side) \
                 if det.features is not None else None
             if w_new is None:
                 side = search_side(*new_size, c.context_amount, c.exemplar_size, c.search_size)
                 w_new, _ = self._learn_cf(image, *self.pos, *new_size, side)
-            if self._graph_mode():              # in place: the detection graph reads this storage
-                with torch.inference_mode():
-                    self.w_hat.copy_(alpha * w_new + (1.0 - alpha) * self.w_hat)
-            else:
-                self.w_hat = alpha * w_new + (1.0 - alpha) * self.w_hat
-
-    def _cf_from_detection(self, detection, disp: np.ndarray, size: np.ndarray, x_side: float):
-        """Single-pass CF update: solve Eq. 6-7 on windows of this frame's enlarged fine features placed at the
-        new position, instead of cutting a new crop. ``single_pass_update = "nearest"`` slices whole-cell
-        windows; ``"bilinear"`` resamples them at the exact sub-cell position and at the new target size's
-        cell pitch (what a new crop would see). None when the move plus the context offsets leave the
-        features (then the caller re-crops)."""
-        fine_big, (px, py) = detection
-        c = self.config
-        scale = cells_per_pixel(c.search_size, x_side)                    # fine cells per image pixel
-        side = search_side(size[0], size[1], c.context_amount, c.exemplar_size, c.search_size)
-        exact = (disp[0] * scale, disp[1] * scale)
-        shift = (int(round(exact[0])), int(round(exact[1])))
-        if c.single_pass_update == "nearest":
-            offsets = context_cell_offsets(size[0], size[1], x_side, c)       # in fine_big's cells
-            reach = [(shift[0] + dx, shift[1] + dy) for dx, dy in [(0, 0)] + offsets]
-        else:
-            offsets = context_cell_offsets(size[0], size[1], side, c)         # in the new crop's cells
-            r = side / x_side
-            reach = [(exact[0] + dx * r, exact[1] + dy * r) for dx, dy in [(0, 0)] + offsets]
-        if any(abs(rx) > px or abs(ry) > py for rx, ry in reach):
-            self.recrops = getattr(self, "recrops", 0) + 1
-            return None
-        new_scale = cells_per_pixel(c.search_size, side)                  # cells of a crop at the new size
-        with torch.inference_mode():
-            if c.single_pass_update == "nearest":
-                if self._graph_mode():
-                    try:
-                        return self._solve_graphed(fine_big, (px, py), offsets, size[0] * scale,
-                                                   size[1] * scale, shift)
-                    except Exception as exc:                      # noqa: BLE001 (any capture failure)
-                        if self._graph_emulate:
-                            raise
-                        self._graphs_off(exc)
-                return self._solve_cf(fine_big, (px, py), offsets, size[0] * scale, size[1] * scale, shift)
-            # bilinear: window k is centred at the exact shift + offset_k * r and samples every r = side / x_side
-            h_in, w_in = fine_big.shape[-2:]
-            n = h_in - 2 * py
-            grid = sampling_grid(h_in, w_in, n, reach, [side / x_side] * len(reach), self.device)
-            wins = F.grid_sample(fine_big.expand(grid.shape[0], -1, -1, -1), grid, mode="bilinear",
-                                 padding_mode="zeros", align_corners=True)
-            return self._solve_windows(wins, size[0] * new_scale, size[1] * new_scale)
+            self.responses.blend(alpha, w_new)
 
     def warmup(self, size: tuple[int, int] = (240, 320)) -> None:
         """One dummy init + update so that lazy allocations happen before the first real frame."""
