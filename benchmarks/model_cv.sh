@@ -46,7 +46,6 @@ fold_benches() {  # "RECIPE ..." "A:B,...": per fold, each recipe's model (curre
 }
 case "${1:-}" in
   train)
-    [ -d carry/train3 ] || python -m train.gpu_carry --train-split "$SEQ" --out carry
     for f in A B C; do
         run "I_$f" --config train/configs/ablation_imagenet.yaml --val-root "" --val-sequences "${FOLD[$f]}"
         run "S_$f" --config train/configs/edcf_gpu.yaml --device cpu --steps 300 --samples-per-epoch 2400 \

@@ -1,6 +1,7 @@
 """The crops corpus as training data: frame steps, ranges in source frames, validation videos left out of every
 source by name, and a crops folder refused wherever a video would be tracked."""
 import json
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -102,8 +103,9 @@ def test_gpu_carry_leaves_the_validation_videos_out_and_fits(tmp_path):
 
 
 def test_gpu_carry_train_split_feeds_the_bundled_recipe(tmp_path):
-    """The bundled model's recipe (edcf_gpu.yaml) reads carry/train3: every 3rd train-split frame, its validation
-    sequences whole, frame_step recorded (so frame_range stays in original frames); bench is never copied."""
+    """The bundled model's recipe (edcf_gpu.yaml) reads every 3rd train-split frame in place (otb every: 3);
+    carry/train3 holds the same tracks for a GPU machine: its validation sequences whole, frame_step recorded (so
+    frame_range stays in original frames); bench is never copied."""
     from edcf_plugin.formats.generated_datasets import make_sequence_folders
     from edcf_plugin.training.config import load_config
     from train.gpu_carry import GPU_RECIPE, compact_train_split, held_out
@@ -122,5 +124,10 @@ def test_gpu_carry_train_split_feeds_the_bundled_recipe(tmp_path):
     assert gt == [(root / "trainA" / "groundtruth_rect.txt").read_text().splitlines()[i] for i in (0, 3, 6, 9)]
     ds = OTBFolders(out, exclude=[val])
     assert [(t.name, t.frame_step, len(t.frames)) for t in ds.tracks] == [("trainA", 3, 4)]
+    in_place = OTBFolders(root, exclude=[val], every=3)
+    assert [(t.name, t.frame_step, [Path(f).name for f in t.frames]) for t in in_place.tracks] == \
+        [(t.name, t.frame_step, [Path(f).name for f in t.frames]) for t in ds.tracks]
+    np.testing.assert_array_equal(in_place.tracks[0].boxes, ds.tracks[0].boxes)
     recipe = load_config(GPU_RECIPE)
-    assert recipe.data[0]["root"] == "carry/train3" and recipe.validation.root == "carry/train3"
+    assert recipe.data[0]["root"] == recipe.validation.root == "../shared/data/sequences"
+    assert recipe.data[0]["every"] == 3

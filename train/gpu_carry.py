@@ -4,10 +4,11 @@ behind):
     python -m train.gpu_carry --corpus ../shared/data/corpus --out carry          # the ImageNet recipe
     python -m train.gpu_carry --train-split ../shared/data/sequences --out carry  # the bundled model's recipe
 
-``--train-split``: ``carry/train3``, what ``train/configs/edcf_gpu.yaml`` (the bundled model's recipe) reads: every
-3rd frame of each ``train``-split sequence (JPEGs copied unchanged, the ground-truth lines of those frames; the
-recipe's validation sequences whole), with an ``index.json`` giving each its ``frame_step``. ``bench`` sequences
-are never copied. On a CPU with ``../shared`` beside the checkout the same folder serves; it takes a few seconds.
+``--train-split``: ``carry/train3``, the frames ``train/configs/edcf_gpu.yaml`` (the bundled model's recipe) reads
+from ``../shared`` (``every: 3``): every 3rd frame of each ``train``-split sequence (JPEGs copied unchanged, the
+ground-truth lines of those frames; the recipe's validation sequences whole), with an ``index.json`` giving each its
+``frame_step``. ``bench`` sequences are never copied. On the GPU machine: ``--data otb:carry/train3 --val-root
+carry/train3``.
 
 ``--corpus``:
 

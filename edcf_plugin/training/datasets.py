@@ -198,15 +198,19 @@ class OTBFolders(TrackDataset):
     """OTB-style folders (``img/`` + ``groundtruth_rect.txt``, 1-based) selected by ``index.json`` split.
 
     Training may only use ``split="train"``; ``bench`` is refused unless ``allow_bench`` (for evaluation).
-    ``names`` keeps only those sequences, ``exclude`` drops some (held-out validation sequences).
+    ``names`` keeps only those sequences, ``exclude`` drops some (held-out validation sequences). ``every`` keeps
+    every ``every``-th frame (the first included) and multiplies the track's ``frame_step`` by it, so that frame
+    ranges still count source frames.
     """
 
     name = "otb"
 
     def __init__(self, root: str | Path, split: str | None = "train", names: list[str] | None = None,
-                 exclude: list[str] | None = None, allow_bench: bool = False):
+                 exclude: list[str] | None = None, allow_bench: bool = False, every: int = 1):
         super().__init__()
         root = Path(root)
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ConfigError(f"otb option every must be a positive integer, got {every!r}")
         if split == "bench" and not allow_bench:
             raise ConfigError(f"refusing to train on the 'bench' split of {root}: it is for evaluation only")
         folders = list_split(root, split)
@@ -229,9 +233,9 @@ class OTBFolders(TrackDataset):
                 raise InputError(f"annotation file not found: {gt}")
             boxes, bad = parse_boxes_tolerant(_read_text(gt), expected=len(frames))
             self.stats["bad_lines"] += bad
-            step = int(index_entry(folder).get("frame_step") or 1)
-            self.tracks.append(Track(folder.name, [str(f) for f in frames], from_one_based(boxes),
-                                     frame_step=max(1, step)))
+            step = max(1, int(index_entry(folder).get("frame_step") or 1))
+            self.tracks.append(Track(folder.name, [str(f) for f in frames[::every]], from_one_based(boxes)[::every],
+                                     frame_step=step * every))
         _report_bad(f"OTB folders {root}", self.stats["bad_lines"])
 
 
