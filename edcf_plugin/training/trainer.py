@@ -257,26 +257,17 @@ def train(cfg: TrainConfig, out_dir: str | Path, device: str = "cpu",
     if is_main and cfg.validation.root and cfg.validation.sequences:
         validator = Validator(cfg.validation.root, list(cfg.validation.sequences), cfg.variant,
                               cfg.validation.max_frames, cfg.validation.tracker, cfg.validation.branches)
-    select_key = VALIDATION_SELECT[cfg.validation.select]
-    writer = None
-    if is_main:
-        try:
-            from torch.utils.tensorboard import SummaryWriter
-            writer = SummaryWriter(str(out / "tensorboard"))
-        except ImportError:  # tensorboard is an optional extra ([train])
-            print("[edcf train] tensorboard not installed: scalars go to metrics.jsonl only")
-    log_path = out / "metrics.jsonl"
-    revision = git_revision()
+    records = _RunRecords(out, cfg, history, best_auc, keep_epochs) if is_main else None
     tracker_cfg = TrackerConfig.from_dict(dict(cfg.validation.tracker), variant=cfg.variant).to_dict()
 
-    def checkpoint(epoch: int, metrics: dict, extra_meta: dict | None = None) -> dict:
+    def checkpoint(epoch: int, metrics: dict) -> dict:
         meta = {"trained": True, "step": step, "epoch": epoch, "train_config": cfg.to_dict(), "init": init_meta,
-                "git_revision": revision, "world_size": world, "device": str(dev), **(extra_meta or {})}
+                "git_revision": records.revision, "world_size": world, "device": str(dev)}
         return make_checkpoint(net, cfg.variant, tracker_cfg, metadata=meta, extra={
             "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
             "scaler": scaler.state_dict() if scaler.is_enabled() else {},
-            "step": step, "epoch": epoch, "metrics": metrics, "best_auc": best_auc,
-            "history": history, "train_config": cfg.to_dict()})
+            "step": step, "epoch": epoch, "metrics": metrics, "best_auc": records.best,
+            "history": records.history, "train_config": cfg.to_dict()})
 
     result = {"step": step, "epoch": start_epoch - 1, "checkpoint": str(out / "last.pth") if resume else None,
               "metrics": {}}
@@ -284,6 +275,7 @@ def train(cfg: TrainConfig, out_dir: str | Path, device: str = "cpu",
     for epoch in range(start_epoch, epochs):
         if step >= total_steps:
             break
+        # ---- one epoch of optimiser steps -----------------------------------------------------------
         t_epoch = time.time()
         pairs.set_epoch(epoch)
         if sampler is not None:
@@ -302,60 +294,92 @@ def train(cfg: TrainConfig, out_dir: str | Path, device: str = "cpu",
             n_batches += 1
             for k, v in stats.items():
                 sums[k] = sums.get(k, 0.0) + v
-            if is_main:
+            if records is not None:
                 bar.set_postfix(loss=f"{stats['loss/total']:.3f}")
-                if step % cfg.log_every == 0 or step == 1:
-                    if writer is not None:
-                        for k, v in stats.items():
-                            writer.add_scalar(k, v, step)
-                    with open(log_path, "a") as fh:
-                        fh.write(json.dumps({"step": step, "epoch": epoch, "time": time.time() - t_start,
-                                             **stats}) + "\n")
+                records.step(step, epoch, stats, time.time() - t_start)
         bar.close()
         metrics = {k: v / max(n_batches, 1) for k, v in sums.items()}
         metrics["train_time_s"] = time.time() - t_epoch       # this epoch's optimisation, without validation
         metrics["elapsed_s"] = time.time() - t_start          # since this process started training
+        # ---- validate, checkpoint, report (the main process) ------------------------------------------
         if validator is not None:
             t_val = time.time()
             metrics.update(validator.run(net, dev))
             metrics["val_time_s"] = time.time() - t_val
-            if writer is not None:
-                for k in ("val/auc", "val/op50", "val/dp20", "val/semantic/auc", "val/cf/auc", "val/mean_auc"):
-                    if k in metrics:
-                        writer.add_scalar(k, metrics[k], step)
-        history.append({"epoch": epoch, "step": step, **metrics})
-        if is_main:
-            improved = validator is not None and metrics[select_key] > best_auc
-            if improved:
-                best_auc = metrics[select_key]
-            ckpt = checkpoint(epoch, metrics)
-            _save(ckpt, out / "last.pth")
-            if keep_epochs:
-                _save(ckpt, out / f"epoch_{epoch + 1:03d}.pth")
-            if improved:
-                _save(ckpt, out / "best.pth")
-            _atomic_json(out / "history.json", {"git_revision": revision, "train_config": cfg.to_dict(),
-                                                "history": history, "best_val_auc": best_auc})
-            msg = f"[edcf train] epoch {epoch + 1}/{epochs} step {step}/{total_steps} " \
-                  f"loss {metrics.get('loss/total', float('nan')):.4f}"
-            if validator is not None:
-                msg += f" val AUC {metrics['val/auc']:.1f}"
-                if "val/mean_auc" in metrics:
-                    msg += f" (semantic {metrics['val/semantic/auc']:.1f}, CF {metrics['val/cf/auc']:.1f})"
-                label = "" if cfg.validation.select == "auc" else f"{cfg.validation.select} "
-                msg += f" (best {label}{best_auc:.1f})"
-            skipped = pairs.take_skipped()
-            if skipped:
-                msg += f", {skipped} pair(s) skipped for an unreadable image"
-            print(msg, flush=True)
-            if writer is not None:
-                writer.flush()
+        if records is not None:
+            records.epoch_end(epoch, epochs, step, total_steps, metrics, validator is not None, checkpoint,
+                              pairs.take_skipped())
         if distributed:
             dist.barrier()
         result = {"step": step, "epoch": epoch, "checkpoint": str(out / "last.pth"), "metrics": metrics}
-    if writer is not None:
-        writer.close()
+    if records is not None:
+        records.close()
     return result
+
+
+class _RunRecords:
+    """What the main process writes of a run: TensorBoard scalars and ``metrics.jsonl`` every ``log_every`` steps;
+    at each epoch's end the history, ``last.pth`` (``best.pth`` when the validation figure ``validation.select``
+    improved, ``epoch_NNN.pth`` with ``keep_epochs``), ``history.json`` and one line on stdout."""
+
+    VAL_SCALARS = ("val/auc", "val/op50", "val/dp20", "val/semantic/auc", "val/cf/auc", "val/mean_auc")
+
+    def __init__(self, out: Path, cfg: TrainConfig, history: list, best: float, keep_epochs: bool):
+        self.out, self.cfg, self.history, self.best, self.keep_epochs = out, cfg, history, best, keep_epochs
+        self.select_key = VALIDATION_SELECT[cfg.validation.select]
+        self.revision = git_revision()
+        self.log_path = out / "metrics.jsonl"
+        self.writer = None
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+            self.writer = SummaryWriter(str(out / "tensorboard"))
+        except ImportError:  # tensorboard is an optional extra ([train])
+            print("[edcf train] tensorboard not installed: scalars go to metrics.jsonl only")
+
+    def step(self, step: int, epoch: int, stats: dict, elapsed: float) -> None:
+        if step % self.cfg.log_every and step != 1:
+            return
+        if self.writer is not None:
+            for k, v in stats.items():
+                self.writer.add_scalar(k, v, step)
+        with open(self.log_path, "a") as fh:
+            fh.write(json.dumps({"step": step, "epoch": epoch, "time": elapsed, **stats}) + "\n")
+
+    def epoch_end(self, epoch: int, epochs: int, step: int, total_steps: int, metrics: dict, validated: bool,
+                  checkpoint, skipped: int) -> None:
+        if self.writer is not None and validated:
+            for k in self.VAL_SCALARS:
+                if k in metrics:
+                    self.writer.add_scalar(k, metrics[k], step)
+        self.history.append({"epoch": epoch, "step": step, **metrics})
+        improved = validated and metrics[self.select_key] > self.best
+        if improved:
+            self.best = metrics[self.select_key]
+        ckpt = checkpoint(epoch, metrics)
+        _save(ckpt, self.out / "last.pth")
+        if self.keep_epochs:
+            _save(ckpt, self.out / f"epoch_{epoch + 1:03d}.pth")
+        if improved:
+            _save(ckpt, self.out / "best.pth")
+        _atomic_json(self.out / "history.json", {"git_revision": self.revision, "train_config": self.cfg.to_dict(),
+                                                 "history": self.history, "best_val_auc": self.best})
+        msg = f"[edcf train] epoch {epoch + 1}/{epochs} step {step}/{total_steps} " \
+              f"loss {metrics.get('loss/total', float('nan')):.4f}"
+        if validated:
+            msg += f" val AUC {metrics['val/auc']:.1f}"
+            if "val/mean_auc" in metrics:
+                msg += f" (semantic {metrics['val/semantic/auc']:.1f}, CF {metrics['val/cf/auc']:.1f})"
+            label = "" if self.cfg.validation.select == "auc" else f"{self.cfg.validation.select} "
+            msg += f" (best {label}{self.best:.1f})"
+        if skipped:
+            msg += f", {skipped} pair(s) skipped for an unreadable image"
+        print(msg, flush=True)
+        if self.writer is not None:
+            self.writer.flush()
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
 
 
 def config_summary(cfg: TrainConfig) -> str:
