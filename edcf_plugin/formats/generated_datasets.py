@@ -1,8 +1,14 @@
-"""Small generated datasets in pysot-toolkit's and the got10k toolkit's folder layouts (tests, smoke runs).
+"""Generated sequences for tests and smoke runs, and small datasets in pysot-toolkit's and the got10k toolkit's
+folder layouts. Nothing is downloaded, like the VOT toolkit's dummy dataset.
 
-A frame is smooth random texture (fixed seed) with a high-contrast checkered target pasted at the
-ground-truth position; targets move a few pixels per frame, or jump across the image at given frames (to
-force failures in the reset-based protocol). Like the VOT toolkit's dummy dataset, nothing is downloaded.
+* :func:`trajectory` + :func:`render`: smooth random texture (fixed seed) with a high-contrast checkered target
+  pasted at the ground-truth position; targets move a few pixels per frame, or jump across the image at given
+  frames (to force failures in the reset-based protocol). The dataset writers below use them.
+* :func:`textured_sequence`: a textured object on a textured background, moving and growing (the tests' tracking
+  sequence).
+
+Training's synthetic videos (``training/synthetic.py``) are another thing: rendered on demand per track, with
+look-alike distractors, occluders and real-image textures.
 """
 from __future__ import annotations
 
@@ -27,6 +33,40 @@ def _target(w: int, h: int) -> np.ndarray:
     tile = (((xx // max(1, w // 3)) + (yy // max(1, h // 3))) % 2).astype(np.uint8)
     patch = np.where(tile[..., None] == 1, np.array([20, 20, 235], np.uint8), np.array([240, 240, 30], np.uint8))
     return patch
+
+
+def textured(rng: np.random.Generator, h: int, w: int, scale: int) -> np.ndarray:
+    """Smooth random colour texture (low-frequency noise upsampled)."""
+    small = rng.integers(0, 256, size=(max(2, h // scale), max(2, w // scale), 3), dtype=np.uint8)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
+
+
+def textured_sequence(n: int = 40, size: tuple[int, int] = (160, 200), obj: tuple[int, int] = (36, 28),
+                  seed: int = 0, scale_change: float = 0.25, gray: bool = False):
+    """A textured object moving on a textured background, with a slow scale change.
+
+    Returns (list of BGR frames, N x 4 internal 0-based ground-truth boxes).
+    """
+    rng = np.random.default_rng(seed)
+    h, w = size
+    background = textured(rng, h, w, 12)
+    target = textured(rng, obj[1] * 2, obj[0] * 2, 4)
+    cv2.rectangle(target, (0, 0), (target.shape[1] - 1, target.shape[0] - 1), (255, 255, 255), 3)
+    frames, boxes = [], []
+    for t in range(n):
+        s = 1.0 + scale_change * t / max(n - 1, 1)
+        tw, th = obj[0] * s, obj[1] * s
+        cx = w * 0.3 + (w * 0.4) * t / max(n - 1, 1)
+        cy = h * 0.5 + h * 0.15 * np.sin(t / 6.0)
+        frame = background.copy()
+        patch = cv2.resize(target, (int(round(tw)), int(round(th))), interpolation=cv2.INTER_AREA)
+        x0, y0 = int(round(cx - tw / 2)), int(round(cy - th / 2))
+        frame[y0:y0 + patch.shape[0], x0:x0 + patch.shape[1]] = patch
+        boxes.append([x0, y0, patch.shape[1], patch.shape[0]])
+        if gray:
+            frame = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+        frames.append(frame)
+    return frames, np.asarray(boxes, dtype=np.float64)
 
 
 def trajectory(n_frames: int, width: int, height: int, size: tuple[int, int] = (12, 10),
