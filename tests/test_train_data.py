@@ -18,7 +18,8 @@ def test_otb_train_split_only_and_bench_refused(tmp_path):
     ds = OTBFolders(root, "train")
     assert [t.name for t in ds.tracks] == ["seqA", "seqB"]
     # 1-based file -> 0-based boxes
-    assert ds.tracks[0].boxes[0].tolist() == [20.0, 15.0, 24.0, 18.0]
+    assert (root / "seqA" / "groundtruth_rect.txt").read_text().splitlines()[0] == "33,30,24,18"
+    assert ds.tracks[0].boxes[0].tolist() == [32.0, 29.0, 24.0, 18.0]
     assert [t.name for t in OTBFolders(root, "train", exclude=["seqB"]).tracks] == ["seqA"]
     with pytest.raises(ConfigError, match="bench"):
         OTBFolders(root, "bench")

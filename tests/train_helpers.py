@@ -1,14 +1,13 @@
 """Small shared fixtures for the training tests: a tiny network config and fake datasets on disk."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from edcf_plugin.formats.sequences import write_otb_sequence
+from edcf_plugin.formats.generated_datasets import make_sequence_folders
 from edcf_plugin.networks import NetConfig
 
 TINY_NET = NetConfig(width=0.25, embed_channels=32, fine_channels=8, decoder_width=0.25)
@@ -27,18 +26,15 @@ def frame_with_target(h: int, w: int, box, seed: int = 0) -> np.ndarray:
 
 
 def make_otb_root(root: Path, frames: int = 6, bad_line: bool = False) -> Path:
-    """An OTB-style root with index.json: seqA, seqB (train), seqC (bench)."""
-    entries = []
-    for name, split in (("seqA", "train"), ("seqB", "train"), ("seqC", "bench")):
-        boxes = [[20 + 2 * i, 15 + i, 24, 18] for i in range(frames)]
-        write_otb_sequence(root / name, [frame_with_target(96, 128, b, i) for i, b in enumerate(boxes)], boxes)
-        if bad_line and name == "seqA":
-            gt = root / name / "groundtruth_rect.txt"
-            lines = gt.read_text().splitlines()
-            lines[2] = "garbage,line"
-            gt.write_text("\n".join(lines) + "\n")
-        entries.append({"name": name, "frames": frames, "width": 128, "height": 96, "split": split})
-    (root / "index.json").write_text(json.dumps(entries))
+    """An OTB-style root with index.json (``formats.generated_datasets``): seqA, seqB (train), seqC (bench)."""
+    videos = {name: {"split": split, "size": (24, 18), "step": (2.0, 1.0)}
+              for name, split in (("seqA", "train"), ("seqB", "train"), ("seqC", "bench"))}
+    make_sequence_folders(root, videos, n_frames=frames, width=128, height=96)
+    if bad_line:
+        gt = root / "seqA" / "groundtruth_rect.txt"
+        lines = gt.read_text().splitlines()
+        lines[2] = "garbage,line"
+        gt.write_text("\n".join(lines) + "\n")
     return root
 
 

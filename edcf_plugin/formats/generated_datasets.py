@@ -146,16 +146,17 @@ def make_pysot_dataset(root: str | Path, name: str, videos: dict[str, dict] | No
 def make_sequence_folders(root: str | Path, videos: dict[str, dict] | None = None, n_frames: int = 10,
                           width: int = 64, height: int = 48, split: str | None = "bench") -> Path:
     """OTB-style folders ``<root>/<video>/img/00000001.jpg`` + 1-based ``groundtruth_rect.txt`` and an
-    ``index.json`` marking every video with ``split``."""
+    ``index.json`` marking every video with ``split`` (a video's own ``split`` option wins)."""
     root = Path(root)
     videos = videos or {"seqA": {}, "seqB": {"step": (-1.0, 1.0)}}
     index = []
     for seed, (vname, opts) in enumerate(videos.items()):
         opts = dict(opts)
         n = int(opts.pop("n_frames", n_frames))
+        video_split = opts.pop("split", split)
         boxes = trajectory(n, width, height, **opts)
         write_otb_sequence(root / vname, render(boxes, width, height, seed), boxes)
-        index.append({"name": vname, "frames": n, "width": width, "height": height, "split": split})
+        index.append({"name": vname, "frames": n, "width": width, "height": height, "split": video_split})
     (root / "index.json").write_text(json.dumps(index))
     return root
 

@@ -147,8 +147,6 @@ def detection(picks: list[float], hf: int, wf: int, features) -> Detection:
 class ResponsePath:
     """A strategy's common part: fusion of its responses, and no reusable features (the filter update re-crops)."""
 
-    name = "?"
-
     def __init__(self, tracker):
         self.t = tracker
 
@@ -186,8 +184,6 @@ class ResponsePath:
 class ReferenceCrops(ResponsePath):
     """The paper's path: one search crop per scale through the encoder."""
 
-    name = "crops"
-
     def responses(self, image: np.ndarray, cx: float, cy: float, x_side: float, w: float, h: float):
         t = self.t
         c = t.config
@@ -219,8 +215,6 @@ class ReferenceCrops(ResponsePath):
 
 class SinglePass(ResponsePath):
     """One enlarged crop per frame (module docstring); its fine features give the next filter."""
-
-    name = "single-pass"
 
     def geometry(self, x_side: float, w: float, h: float, cf_update: bool = True):
         """Single-pass crop geometry (``CropGeometry``). One crop of ``big`` pixels covers the CF context windows
@@ -356,8 +350,6 @@ class GraphedSinglePass(SinglePass):
     """The single pass (whole-cell update, resampled CF scales) as two replayed tensor functions: the detection
     from a uint8 frame and crop parameters, and the CF solve on windows gathered at tensor offsets, without host
     synchronisation. ``capture=False`` runs the same functions eagerly (tests, on any device)."""
-
-    name = "cuda-graphs"
 
     def __init__(self, tracker, capture: bool = True):
         super().__init__(tracker)
