@@ -7,6 +7,7 @@
 #   final   recipe I on all train videos: EDCF and the ablation variants' own weights
 #   train2 | select2   the trial recipe I2 (amendment 13:42): trained per fold, benched beside I and S (reused)
 #   train3 | select3 | final3   the trial recipe I3 (amendment 15:12, real distractors), and its all-videos run
+#   trainS2 | selectS2 | finalS2   the trial recipe S2 (amendment 15:50: the bundled recipe plus the corpus)
 set -euo pipefail
 OUT=${OUT:-runs/model_cv}
 SEQ=${SEQ:-../shared/data/sequences}
@@ -74,10 +75,20 @@ case "${1:-}" in
         run "final3/$v" --config benchmarks/plans/recipes/imagenet_distractors.yaml --variant "$v" --val-root "" \
             --val-sequences ""
     done ;;
+  trainS2)
+    for f in A B C; do
+        run "S2_$f" --config benchmarks/plans/recipes/scratch_corpus.yaml --device cpu --steps 300 \
+            --samples-per-epoch 2400 --val-root "" --val-sequences "${FOLD[$f]}"
+    done ;;
+  selectS2)
+    fold_benches "S2 I3 I2 I S current" "S2:S,I3:S,I2:S,I:S"    # only S2 is tracked; the others' runs are reused
+    python benchmarks/model_cv_score.py "$OUT" --with I2 --with I3 --with S2 ;;
+  finalS2)   # the bundled recipe's own budget and validation, plus the corpus
+    run finalS2/EDCF --config benchmarks/plans/recipes/scratch_corpus.yaml --device cpu ;;
   final)
     run final/EDCF --config train/configs/ablation_imagenet.yaml --val-root "" --val-sequences ""
     for v in SiamFC EDSiam CACFNet; do
         run "final/$v" --config train/configs/ablation_imagenet.yaml --variant "$v" --val-root "" --val-sequences ""
     done ;;
-  *) echo "usage: $0 train|select|final|train2|select2|train3|select3|final3" >&2; exit 2 ;;
+  *) echo "usage: $0 train|select|final|train2|select2|train3|select3|final3|trainS2|selectS2|finalS2" >&2; exit 2 ;;
 esac
