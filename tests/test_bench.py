@@ -3,6 +3,8 @@ sequences, and memory staying flat over 10,000 frames."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -15,6 +17,7 @@ import pytest
 from conftest import make_sequence
 from edcf_plugin.formats.sequences import write_otb_sequence
 from edcf_plugin.commands import bench
+from edcf_plugin.checkpoint import default_weights
 from edcf_plugin.cli import main
 from edcf_plugin.errors import ConfigError
 
@@ -361,6 +364,14 @@ def test_bench_resume_reuses_only_the_same_finished_runs(bench_root, tmp_path, c
     assert "1 of 2 tracker runs reused" in (out / "table.md").read_text()
     assert report["raw"]["CACFNet-fast"][0]["startup_s"] == first["startup_s"]      # the stored run, not a new one
     assert (out / "boxes" / "run1" / "CACFNet-fast" / "Alpha.txt").is_file()
+    # The same frames and weights spelt by other paths (a relative root, a copy of the weights) are the same job.
+    copy = tmp_path / "weights_copy.pth"
+    shutil.copyfile(default_weights("CACFNet"), copy)
+    rel_root = os.path.relpath(bench_root)
+    assert main(["bench", "--root", rel_root, "--trackers", "CACFNet-fast", "--threads", "1", "--startup-runs", "0",
+                 "--init-jitter", "1", "--weights", str(copy), "--out", str(out), "--runs", "2", "--resume"]) == 0
+    printed = capsys.readouterr().out
+    assert "CACFNet-fast run 1: reused" in printed and "CACFNet-fast run 2: reused" in printed
     # Run 2 starts elsewhere with --init-jitter 2 (run 1 starts unmoved either way): only run 1 is the same job.
     assert main([*base[:-4], "--init-jitter", "2", "--out", str(out), "--runs", "2", "--resume"]) == 0
     printed = capsys.readouterr().out

@@ -29,8 +29,9 @@ How it is made fair (every point is recorded in ``results.json``):
   the paired difference of two trackers run by run (same starts) with its standard error. Whole pixels keep
   OpenCV's rounded box moved by exactly the same amount. Scores compare with the unmoved ground truth.
 * every finished (tracker, run) is stored in ``--out``/``jobs/``; ``--resume`` reuses those whose job is the
-  same (tracker, weights file content, frames, start, threads, device), so an interrupted bench, or one given
-  more ``--runs``, runs only what is missing.
+  same (tracker, weights file content, frame files, start, threads, device; paths are compared resolved, and the
+  weights by content, so a bench resumed from another folder or with other spellings of the paths reuses them),
+  so an interrupted bench, or one given more ``--runs``, runs only what is missing.
 
 An OpenCV tracker that reports failure (``ok`` False; OpenCV then returns ``0,0,0,0``) keeps its previous box:
 the one-pass (OPE) protocol has no re-initialisation. Accuracy: :func:`edcf_plugin.formats.metrics.ope_scores` per
@@ -339,9 +340,21 @@ def finished_job(path: Path, identity: dict) -> dict | None:
         stored = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    if not isinstance(stored, dict) or stored.get("spec") != json.loads(json.dumps(identity)):
+    if not isinstance(stored, dict) or not isinstance(stored.get("spec"), dict) or \
+            _comparable(stored["spec"]) != _comparable(json.loads(json.dumps(identity))):
         return None
     return stored if isinstance(stored.get("result"), dict) else None
+
+
+def _comparable(identity: dict) -> dict:
+    """A job identity as ``--resume`` compares it: the weights by their content (the path is dropped when the
+    sha256 is known), the frames by their resolved paths (``../shared/x`` and ``/abs/shared/x`` are one file)."""
+    out = dict(identity)
+    if out.get("weights_sha256"):
+        out.pop("weights", None)
+    out["sequences"] = [{**q, "frames": [os.path.realpath(f) for f in q.get("frames", [])]}
+                        if isinstance(q, dict) else q for q in out.get("sequences") or []]
+    return out
 
 
 def run_job(spec: dict, env: dict, timeout: float, log: Path) -> dict:
