@@ -8,6 +8,7 @@
 #   train2 | select2   the trial recipe I2 (amendment 13:42): trained per fold, benched beside I and S (reused)
 #   train3 | select3 | final3   the trial recipe I3 (amendment 15:12, real distractors), and its all-videos run
 #   trainS2 | selectS2 | finalS2   the trial recipe S2 (amendment 15:50: the bundled recipe plus the corpus)
+#   train4 | select4   the trial recipe I4 (amendment 16:47: I2 with every layer at the full learning rate)
 set -euo pipefail
 OUT=${OUT:-runs/model_cv}
 SEQ=${SEQ:-../shared/data/sequences}
@@ -85,10 +86,17 @@ case "${1:-}" in
     python benchmarks/model_cv_score.py "$OUT" --with I2 --with I3 --with S2 ;;
   finalS2)   # the bundled recipe's own budget and validation, plus the corpus
     run finalS2/EDCF --config benchmarks/plans/recipes/scratch_corpus.yaml --device cpu ;;
+  train4)
+    for f in A B C; do
+        run "I4_$f" --config benchmarks/plans/recipes/imagenet_full_rate.yaml --val-root "" --val-sequences "${FOLD[$f]}"
+    done ;;
+  select4)
+    fold_benches "I4 S2 I3 I2 I S current" "I4:S,S2:S,I3:S,I2:S,I:S"    # only I4 is tracked
+    python benchmarks/model_cv_score.py "$OUT" --with I2 --with I3 --with S2 --with I4 ;;
   final)
     run final/EDCF --config train/configs/ablation_imagenet.yaml --val-root "" --val-sequences ""
     for v in SiamFC EDSiam CACFNet; do
         run "final/$v" --config train/configs/ablation_imagenet.yaml --variant "$v" --val-root "" --val-sequences ""
     done ;;
-  *) echo "usage: $0 train|select|final|train2|select2|train3|select3|final3|trainS2|selectS2|finalS2" >&2; exit 2 ;;
+  *) echo "usage: $0 train|select|final|train2|select2|train3|select3|final3|trainS2|selectS2|finalS2|train4|select4" >&2; exit 2 ;;
 esac
