@@ -8,7 +8,7 @@
 #   train2 | select2   the trial recipe I2 (amendment 13:42): trained per fold, benched beside I and S (reused)
 #   train3 | select3 | final3   the trial recipe I3 (amendment 15:12, real distractors), and its all-videos run
 #   trainS2 | selectS2 | finalS2   the trial recipe S2 (amendment 15:50: the bundled recipe plus the corpus)
-#   train4 | select4   the trial recipe I4 (amendment 16:47: I2 with every layer at the full learning rate)
+#   train4 | select4   the trial recipe I4 (amendment 16:45: I2 with every layer at the full learning rate)
 set -euo pipefail
 OUT=${OUT:-runs/model_cv}
 SEQ=${SEQ:-../shared/data/sequences}
