@@ -246,7 +246,7 @@ def test_torch_crops_match_opencv_crops_inside_and_outside_the_frame():
     cropper = {}
     for backend in ("opencv", "torch"):
         t = build_tracker("EDCF", overrides={"crop_backend": backend})
-        assert t._torch_crops == (backend == "torch")
+        assert t.crops.on_device == (backend == "torch")
         t.init(img, [40, 30, 20, 16])
         cropper[backend] = t
     boxes = [(65.0, 45.0, 60.0), (5.3, 80.7, 77.7), (128.0, 2.0, 31.0), (60.0, 40.0, 300.0)]

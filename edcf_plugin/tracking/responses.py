@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from .. import cf
 from ..config import TrackerConfig
 from ..geometry import FINE_KERNEL, FINE_STRIDE, cells_per_pixel, fine_cells, search_side
+from .crops import grid_crop
 
 
 class _Replay:
@@ -65,21 +66,6 @@ class _Replay:
             return self.fn(*self.static)
         self.graph.replay()
         return self.outputs
-
-
-def grid_crop(frame: torch.Tensor, step: torch.Tensor, x0: torch.Tensor, y0: torch.Tensor,
-              ramp_x: torch.Tensor, ramp_y: torch.Tensor) -> torch.Tensor:
-    """Bilinear crops of ``frame`` (1 x 3 x H x W, mean colour already subtracted, so outside pixels read 0):
-    crop k's column j samples image x ``x0[k] + ramp_x[j] * step[k] - 0.5`` in pixel-index coordinates (``ramp =
-    j + 0.5`` reproduces ``crop_patch``), rows likewise with ``y0``/``ramp_y``. ``step``, ``x0``, ``y0``: N x 1.
-    Returns N x 3 x len(ramp_y) x len(ramp_x)."""
-    height, width = frame.shape[-2:]
-    gx = 2.0 * (x0 + ramp_x * step) / width - 1.0                      # N x wc (align_corners=False)
-    gy = 2.0 * (y0 + ramp_y * step) / height - 1.0                     # N x hr
-    n, hr, wc = gx.shape[0], ramp_y.shape[0], ramp_x.shape[0]
-    grid = torch.stack([gx[:, None, :].expand(n, hr, wc), gy[:, :, None].expand(n, hr, wc)], dim=-1)
-    return F.grid_sample(frame.expand(n, -1, -1, -1), grid, mode="bilinear", padding_mode="zeros",
-                         align_corners=False)
 
 
 def sampling_grid(h_in: int, w_in: int, n: int, centers: list[tuple[float, float]], pitches: list[float],
@@ -468,6 +454,6 @@ def choose(tracker) -> ResponsePath:
     c = tracker.config
     graphs_fit = bool(c.single_pass and c.single_pass_update == "nearest"
                       and (c.single_pass_cf_scales == "resample" or c.scale_num == 1 or not c.uses_cf))
-    if tracker.device.type == "cuda" and c.cuda_graphs and graphs_fit and tracker._torch_crops:
+    if tracker.device.type == "cuda" and c.cuda_graphs and graphs_fit and tracker.crops.on_device:
         return GraphedSinglePass(tracker)
     return SinglePass(tracker) if c.single_pass else ReferenceCrops(tracker)

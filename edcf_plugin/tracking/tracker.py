@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import cf
-from ..boxes import as_box, center, check_box_in_frame, context_size, crop_patch, from_center
+from ..boxes import as_box, center, check_box_in_frame, context_size, from_center
 from ..checkpoint import build_network, default_weights, load_checkpoint
 from ..config import VARIANTS, TrackerConfig, resolve_variant  # noqa: F401 (VARIANTS re-exported)
 from ..errors import ConfigError
@@ -24,8 +24,8 @@ from ..networks import EDCFNet
 from ..process_setup import frame_done, steady_allocator
 from ..formats.sequences import to_bgr
 from ..geometry import EMBED_STRIDE, FINE_STRIDE, cells_per_pixel, gaussian_sigma_cells, search_side
-from . import responses
-from .responses import Detection, context_cell_offsets, grid_crop
+from . import crops, responses
+from .responses import Detection, context_cell_offsets
 
 #: Entries the tracker keeps of its geometry-derived constants (cosine windows, sampling grids, Gaussian targets
 #: keyed by the target's size): one frame uses fewer than 20; a long run whose target changes size would otherwise
@@ -173,9 +173,7 @@ class EDCFTracker:
             [self.config.scale_step ** (i - self.config.scale_num // 2) for i in range(self.config.scale_num)],
             dtype=torch.float64)
         self._cache = BoundedCache(CACHE_ENTRIES)
-        self._torch_crops = self.config.crop_backend == "torch" or (
-            self.config.crop_backend == "auto" and self.device.type == "cuda")
-        self._frame_t = None
+        self.crops = crops.choose(self)            # how network inputs are cut (crops.py): OpenCV or torch
         # how the responses are computed (responses.py): one crop per scale, the single pass, or its CUDA graphs
         self.responses = responses.choose(self)
         self.graph_status = "on" if isinstance(self.responses, responses.GraphedSinglePass) else "off"
@@ -226,44 +224,15 @@ class EDCFTracker:
             self._cache[key] = cf.cosine_window(h, w, device=self.device)
         return self._cache[key]
 
-    def _crop(self, image: np.ndarray, cx: float, cy: float, side: float, size: int,
-              region: tuple[int, int, int, int] | None = None) -> np.ndarray:
-        return crop_patch(image, cx, cy, side, size, pad_value=self._avg_color, region=region)
-
     def _set_frame(self, image: np.ndarray) -> None:
-        """The current frame; with torch crops it is copied to the device at its first crop (once per frame)."""
-        self._image = image
-        self._frame_t = None
+        """The current frame (the crop backend prepares it once, at its first crop)."""
+        self.crops.set_frame(image)
 
     def _crops(self, image: np.ndarray, boxes: list[tuple[float, float, float]], size: int,
                region: tuple[int, int, int, int] | None = None) -> torch.Tensor:
-        """N x 3 x size x size network input: one square crop per ``(cx, cy, side)`` (see ``crop_patch``); with
-        ``region = (r0, c0, rows, cols)`` only those rows and columns of each crop.
-
-        ``crop_backend`` torch: bilinear ``grid_sample`` of the frame on the device, outside pixels taking the
-        mean colour, sampling the same image coordinates as ``crop_patch`` (``cx - side/2 + (j + 0.5) side /
-        size`` for output pixel ``j``); it differs from cv2's fixed-point bilinear weights by rounding only.
-        """
-        if not self._torch_crops:
-            return self._to_tensor([self._crop(image, cx, cy, side, size, region) for cx, cy, side in boxes])
-        if self._frame_t is None or self._image is not image:
-            self._image = image
-            self._frame_t = self._frame_tensor(torch.from_numpy(np.ascontiguousarray(image)).to(self.device))
-        r0, c0, rows, cols = region if region is not None else (0, 0, size, size)
-        ramp_y, ramp_x = self._ramp(r0, rows), self._ramp(c0, cols)
-        par = torch.tensor([[side / size, cx - side / 2.0, cy - side / 2.0] for cx, cy, side in boxes],
-                           dtype=torch.float64).to(self.device, torch.float32)
-        out = grid_crop(self._frame_t, par[:, 0:1], par[:, 1:2], par[:, 2:3], ramp_x, ramp_y) + self._avg_t
-        if self._autocast_dtype is not None:
-            return out.contiguous(memory_format=torch.channels_last)
-        return out.contiguous()
-
-    def _ramp(self, start: int, length: int) -> torch.Tensor:
-        """Output pixel centres ``start + j + 0.5`` of a crop's rows or columns (``grid_crop``), cached."""
-        key = ("ramp", start, length)
-        if key not in self._cache:
-            self._cache[key] = torch.arange(start, start + length, device=self.device, dtype=torch.float32) + 0.5
-        return self._cache[key]
+        """N x 3 x size x size network input: one square crop per ``(cx, cy, side)``, by the backend chosen when
+        the tracker was built (``crops.py``; ``region``: only those rows and columns)."""
+        return self.crops(image, boxes, size, region)
 
     def _frame_tensor(self, frame_u8: torch.Tensor) -> torch.Tensor:
         """H x W x 3 uint8 frame on the device -> 1 x 3 x H x W float with the mean colour subtracted."""
