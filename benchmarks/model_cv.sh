@@ -8,7 +8,8 @@
 #   train2 | select2   the trial recipe I2 (amendment 13:42): trained per fold, benched beside I and S (reused)
 #   train3 | select3 | final3   the trial recipe I3 (amendment 15:12, real distractors), and its all-videos run
 #   trainS2 | selectS2 | finalS2   the trial recipe S2 (amendment 15:50: the bundled recipe plus the corpus)
-#   train4 | select4   the trial recipe I4 (amendment 16:45: I2 with every layer at the full learning rate)
+#   train4 | select4 | final4   the trial recipe I4 (amendment 16:45: I2 with every layer at the full learning
+#                      rate), and its all-videos run with the ablation variants (the rule preferred it)
 set -euo pipefail
 OUT=${OUT:-runs/model_cv}
 SEQ=${SEQ:-../shared/data/sequences}
@@ -93,10 +94,16 @@ case "${1:-}" in
   select4)
     fold_benches "I4 S2 I3 I2 I S current" "I4:S,S2:S,I3:S,I2:S,I:S"    # only I4 is tracked
     python benchmarks/model_cv_score.py "$OUT" --with I2 --with I3 --with S2 --with I4 ;;
+  final4)
+    run final4/EDCF --config benchmarks/plans/recipes/imagenet_full_rate.yaml --val-root "" --val-sequences ""
+    for v in SiamFC EDSiam CACFNet; do
+        run "final4/$v" --config benchmarks/plans/recipes/imagenet_full_rate.yaml --variant "$v" --val-root "" \
+            --val-sequences ""
+    done ;;
   final)
     run final/EDCF --config train/configs/ablation_imagenet.yaml --val-root "" --val-sequences ""
     for v in SiamFC EDSiam CACFNet; do
         run "final/$v" --config train/configs/ablation_imagenet.yaml --variant "$v" --val-root "" --val-sequences ""
     done ;;
-  *) echo "usage: $0 train|select|final|train2|select2|train3|select3|final3|trainS2|selectS2|finalS2|train4|select4" >&2; exit 2 ;;
+  *) echo "usage: $0 train|select|final|train2|select2|train3|select3|final3|trainS2|selectS2|finalS2|train4|select4|final4" >&2; exit 2 ;;
 esac
