@@ -47,6 +47,19 @@ fold_benches() {  # "RECIPE ..." "A:B,...": per fold, each recipe's model (curre
             --pairs "$pairs" --out "$OUT/select_$f"
     done
 }
+per_fold() {  # NAME RECIPE [edcf train args...]: the recipe trained once per fold without the fold's videos
+    local name=$1 recipe=$2 f; shift 2
+    for f in A B C; do
+        run "${name}_$f" --config "$recipe" "$@" --val-root "" --val-sequences "${FOLD[$f]}"
+    done
+}
+all_videos() {  # DIR RECIPE: the recipe on all train videos, EDCF and the ablation variants' own weights
+    local dir=$1 recipe=$2 v
+    run "$dir/EDCF" --config "$recipe" --val-root "" --val-sequences ""
+    for v in SiamFC EDSiam CACFNet; do
+        run "$dir/$v" --config "$recipe" --variant "$v" --val-root "" --val-sequences ""
+    done
+}
 case "${1:-}" in
   train)
     for f in A B C; do
@@ -58,52 +71,32 @@ case "${1:-}" in
     fold_benches "I S current" "I:S,I:current"
     python benchmarks/model_cv_score.py "$OUT" ;;
   train2)
-    for f in A B C; do
-        run "I2_$f" --config benchmarks/plans/recipes/imagenet_synthetic.yaml --val-root "" --val-sequences "${FOLD[$f]}"
-    done ;;
+    per_fold I2 benchmarks/plans/recipes/imagenet_synthetic.yaml ;;
   select2)
     fold_benches "I2 I S current" "I2:S,I:S"     # I's, S's and current's runs are reused (--resume)
     python benchmarks/model_cv_score.py "$OUT" --with I2 ;;
   train3)
-    for f in A B C; do
-        run "I3_$f" --config benchmarks/plans/recipes/imagenet_distractors.yaml --val-root "" --val-sequences "${FOLD[$f]}"
-    done ;;
+    per_fold I3 benchmarks/plans/recipes/imagenet_distractors.yaml ;;
   select3)
     fold_benches "I3 I2 I S current" "I3:S,I2:S,I:S"    # only I3 is tracked; the others' runs are reused
     python benchmarks/model_cv_score.py "$OUT" --with I2 --with I3 ;;
   final3)
-    run final3/EDCF --config benchmarks/plans/recipes/imagenet_distractors.yaml --val-root "" --val-sequences ""
-    for v in SiamFC EDSiam CACFNet; do
-        run "final3/$v" --config benchmarks/plans/recipes/imagenet_distractors.yaml --variant "$v" --val-root "" \
-            --val-sequences ""
-    done ;;
+    all_videos final3 benchmarks/plans/recipes/imagenet_distractors.yaml ;;
   trainS2)
-    for f in A B C; do
-        run "S2_$f" --config benchmarks/plans/recipes/scratch_corpus.yaml --device cpu --steps 300 \
-            --samples-per-epoch 2400 --val-root "" --val-sequences "${FOLD[$f]}"
-    done ;;
+    per_fold S2 benchmarks/plans/recipes/scratch_corpus.yaml --device cpu --steps 300 --samples-per-epoch 2400 ;;
   selectS2)
     fold_benches "S2 I3 I2 I S current" "S2:S,I3:S,I2:S,I:S"    # only S2 is tracked; the others' runs are reused
     python benchmarks/model_cv_score.py "$OUT" --with I2 --with I3 --with S2 ;;
   finalS2)   # the bundled recipe's own budget and validation, plus the corpus
     run finalS2/EDCF --config benchmarks/plans/recipes/scratch_corpus.yaml --device cpu ;;
   train4)
-    for f in A B C; do
-        run "I4_$f" --config benchmarks/plans/recipes/imagenet_full_rate.yaml --val-root "" --val-sequences "${FOLD[$f]}"
-    done ;;
+    per_fold I4 benchmarks/plans/recipes/imagenet_full_rate.yaml ;;
   select4)
     fold_benches "I4 S2 I3 I2 I S current" "I4:S,S2:S,I3:S,I2:S,I:S"    # only I4 is tracked
     python benchmarks/model_cv_score.py "$OUT" --with I2 --with I3 --with S2 --with I4 ;;
   final4)
-    run final4/EDCF --config benchmarks/plans/recipes/imagenet_full_rate.yaml --val-root "" --val-sequences ""
-    for v in SiamFC EDSiam CACFNet; do
-        run "final4/$v" --config benchmarks/plans/recipes/imagenet_full_rate.yaml --variant "$v" --val-root "" \
-            --val-sequences ""
-    done ;;
+    all_videos final4 benchmarks/plans/recipes/imagenet_full_rate.yaml ;;
   final)
-    run final/EDCF --config train/configs/ablation_imagenet.yaml --val-root "" --val-sequences ""
-    for v in SiamFC EDSiam CACFNet; do
-        run "final/$v" --config train/configs/ablation_imagenet.yaml --variant "$v" --val-root "" --val-sequences ""
-    done ;;
+    all_videos final train/configs/ablation_imagenet.yaml ;;
   *) echo "usage: $0 train|select|final|train2|select2|train3|select3|final3|trainS2|selectS2|finalS2|train4|select4|final4" >&2; exit 2 ;;
 esac
