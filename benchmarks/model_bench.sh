@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The bench stages of benchmarks/plans/model_2026-12-06.md. Run from the repository root, in a venv whose cv2 has
-# the contrib trackers (docs/bench.md), nothing else running. Stages: select | b1a | b1b | b2.
+# the contrib trackers (docs/bench.md), nothing else running. Stages: select | b1a | b1b (b1a and b1b
+# report the shipped model; the first plan's b2 ablation of recipe I is in git history, its output in
+# results/model_2026-12-06/b2/).
 set -euo pipefail
 PLAN=${PLAN:-runs/model_plan}
 SEQ=${SEQ:-../shared/data/sequences}
@@ -12,21 +14,20 @@ case "${1:-}" in
       --runs 3 --init-jitter 1 --startup-runs 0 --threads 2 --pairs EDCF-reference@r1:EDCF-reference@current \
       --out "$PLAN/bench_select" ;;
   b1a)      # issue 19 item 6, speed: the presets whose FPS is a target, with CSRT, 5 starts, nothing else running
-    B=edcf_plugin/models/edcf_default.pth
+    B=${B:-edcf_plugin/models/edcf_default.pth}
     edcf bench --root "$SEQ" --split bench --trackers "EDCF-realtime,EDCF-fast,CSRT" --weights "$B" \
       --runs 5 --init-jitter 1 --threads 2 --startup-runs 3 \
       --pairs "EDCF-realtime:CSRT,EDCF-fast:CSRT" --out "$PLAN/bench_b1a" ;;
-  b1b)      # issue 19 item 6, accuracy: the reference preset and the semantic branch alone, 5 starts (same starts)
-    B=edcf_plugin/models/edcf_default.pth
-    edcf bench --root "$SEQ" --split bench --trackers "EDCF-reference,SiamFC@bundled=$B,CSRT" --weights "$B" \
-      --runs 5 --init-jitter 1 --threads 2 --startup-runs 0 \
-      --pairs "EDCF-reference:CSRT,SiamFC@bundled:CSRT" --out "$PLAN/bench_b1b" ;;
-  b2)       # the ablation, own weights, and EDCF from scratch at the same budget, 5 starts (--resume: runs 1-2
-            # of the first, two-start B2 are reused from $PLAN/bench_b2/jobs where present)
-    A=$PLAN/ablation
-    edcf bench --root "$SEQ" --split bench --trackers "SiamFC@own=$A/SiamFC/best.pth,EDSiam@own=$A/EDSiam/best.pth,CACFNet@own=$A/CACFNet/best.pth,CACFNet+@own=$A/CACFNet+/best.pth,EDCF-reference@own=$A/EDCF/best.pth,EDCF-reference@scratch=$A/EDCF-scratch/best.pth,CSRT" \
+  b1b)      # issue 19 items 5-6, accuracy, one run, 5 starts: the bundled model (reference preset; its semantic
+            # branch alone; its CF branch alone = CACFNet+), the variants' own shipped weights, EDCF from scratch at
+            # the same recipe and budget (model_cv.sh scratch4), CSRT (amendment 17:59 of plans/model_cv_2026-12-06.md)
+    B=${B:-edcf_plugin/models/edcf_default.pth}
+    V=${V:-edcf_plugin/models/variants}
+    SCRATCH=${SCRATCH:-runs/model_cv/final4/EDCF-scratch/model.pth}
+    edcf bench --root "$SEQ" --split bench \
+      --trackers "EDCF-reference@bundled=$B,SiamFC@bundled=$B,CACFNet+@bundled=$B,SiamFC@own=$V/siamfc.pth,EDSiam@own=$V/edsiam.pth,CACFNet@own=$V/cacfnet.pth,EDCF-reference@scratch=$SCRATCH,CSRT" \
       --runs 5 --init-jitter 1 --threads 2 --startup-runs 0 --resume \
-      --pairs "EDCF-reference@own:CACFNet+@own,CACFNet+@own:CACFNet@own,EDCF-reference@own:EDSiam@own,EDSiam@own:SiamFC@own,EDCF-reference@own:EDCF-reference@scratch,EDCF-reference@own:CSRT" \
-      --out "$PLAN/bench_b2" ;;
-  *) echo "usage: $0 select|b1a|b1b|b2" >&2; exit 2 ;;
+      --pairs "EDCF-reference@bundled:CSRT,SiamFC@bundled:CSRT,EDCF-reference@bundled:CACFNet+@bundled,CACFNet+@bundled:CACFNet@own,EDCF-reference@bundled:EDSiam@own,EDSiam@own:SiamFC@own,EDCF-reference@bundled:EDCF-reference@scratch" \
+      --out "$PLAN/bench_b1b" ;;
+  *) echo "usage: $0 select|b1a|b1b" >&2; exit 2 ;;
 esac

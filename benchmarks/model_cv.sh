@@ -10,6 +10,7 @@
 #   trainS2 | selectS2 | finalS2   the trial recipe S2 (amendment 15:50: the bundled recipe plus the corpus)
 #   train4 | select4 | final4   the trial recipe I4 (amendment 16:45: I2 with every layer at the full learning
 #                      rate), and its all-videos run with the ablation variants (the rule preferred it)
+#   scratch4           I4's recipe and budget from a random init, all videos (the bench's ImageNet-vs-scratch row)
 set -euo pipefail
 OUT=${OUT:-runs/model_cv}
 SEQ=${SEQ:-../shared/data/sequences}
@@ -96,7 +97,10 @@ case "${1:-}" in
     python benchmarks/model_cv_score.py "$OUT" --with I2 --with I3 --with S2 --with I4 ;;
   final4)
     all_videos final4 benchmarks/plans/recipes/imagenet_full_rate.yaml ;;
+  scratch4)
+    run final4/EDCF-scratch --config benchmarks/plans/recipes/imagenet_full_rate.yaml --init scratch \
+        --val-root "" --val-sequences "" ;;
   final)
     all_videos final train/configs/ablation_imagenet.yaml ;;
-  *) echo "usage: $0 train|select|final|train2|select2|train3|select3|final3|trainS2|selectS2|finalS2|train4|select4|final4" >&2; exit 2 ;;
+  *) echo "usage: $0 train|select|final|train2|select2|train3|select3|final3|trainS2|selectS2|finalS2|train4|select4|final4|scratch4" >&2; exit 2 ;;
 esac
