@@ -159,3 +159,15 @@ def test_shipped_variant_weights_are_their_variants_own():
             ckpt = load_checkpoint(path)
             assert ckpt["variant"] == variant, f"{path} was trained as {ckpt['variant']}"
             build_network(ckpt)
+
+
+def test_bundled_models_from_imagenet_weights_ship_with_the_torchvision_notice():
+    from edcf_plugin.checkpoint import VARIANT_WEIGHTS, VARIANT_WEIGHTS_DIR
+
+    notice = (DEFAULT_WEIGHTS.parent / "NOTICE").read_text()
+    shipped = [DEFAULT_WEIGHTS] + [p for p in (VARIANT_WEIGHTS_DIR / n for n in VARIANT_WEIGHTS.values()) if p.is_file()]
+    for path in shipped:
+        init = load_checkpoint(path)["metadata"].get("init") or {}
+        if init.get("kind") == "imagenet-alexnet":
+            assert len(init["sha256"]) == 64, path
+            assert path.name in notice and "BSD 3-Clause" in notice, f"{path.name} derives from torchvision's weights"

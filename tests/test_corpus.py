@@ -102,10 +102,10 @@ def test_gpu_carry_leaves_the_validation_videos_out_and_fits(tmp_path):
     assert torch.equal(trunk[4]["weight"], fake_trunk()[4]["weight"])
 
 
-def test_gpu_carry_train_split_feeds_the_bundled_recipe(tmp_path):
-    """The bundled model's recipe (edcf_gpu.yaml) reads every 3rd train-split frame in place (otb every: 3);
-    carry/train3 holds the same tracks for a GPU machine: its validation sequences whole, frame_step recorded (so
-    frame_range stays in original frames); bench is never copied."""
+def test_gpu_carry_train_split_feeds_the_scratch_recipe(tmp_path):
+    """The previous bundled model's recipe (edcf_gpu.yaml, from scratch) reads every 3rd train-split frame in place
+    (otb every: 3); carry/train3 holds the same tracks for a GPU machine: its validation sequences whole,
+    frame_step recorded (so frame_range stays in original frames); bench is never copied."""
     from edcf_plugin.formats.generated_datasets import make_sequence_folders
     from edcf_plugin.training.config import load_config
     from train.gpu_carry import GPU_RECIPE, compact_train_split, held_out
@@ -131,3 +131,54 @@ def test_gpu_carry_train_split_feeds_the_bundled_recipe(tmp_path):
     recipe = load_config(GPU_RECIPE)
     assert recipe.data[0]["root"] == recipe.validation.root == "../shared/data/sequences"
     assert recipe.data[0]["every"] == 3
+
+
+REPO = Path(__file__).resolve().parents[1]
+BRIEFLY = ["--steps", "2", "--batch-size", "2", "--samples-per-epoch", "4", "--num-workers", "0", "--threads", "1",
+           "--no-progress", "--device", "cpu"]
+#: What train_briefly gives on its command line, and the validation the bundled run turned off on its own.
+BRIEF_KEYS = {"steps", "batch_size", "samples_per_epoch", "num_workers", "threads", "init_path", "validation"}
+
+
+def train_briefly(recipe: Path, trunk: Path, out: Path, capsys) -> dict:
+    """Two steps of a recipe as written (its data, init and network), then the tracker loads the result."""
+    from edcf_plugin.checkpoint import load_checkpoint
+    from edcf_plugin.commands import train as cli
+    from edcf_plugin.tracking.tracker import build_tracker
+
+    rc = cli.main(["--config", str(recipe), "--init-path", str(trunk), "--out", str(out)] + BRIEFLY)
+    assert rc == 0, capsys.readouterr().err
+    ckpt = load_checkpoint(out / "last.pth")
+    build_tracker("EDCF", out / "last.pth", "cpu").warmup((120, 160))
+    return ckpt
+
+
+def test_the_bundled_recipe_trains_from_the_shared_corpus(tmp_path, monkeypatch, capsys):
+    import torch
+
+    from edcf_plugin.checkpoint import load_checkpoint
+    from test_imagenet_init import fake_trunk
+    if not SHARED_CORPUS.is_dir():
+        pytest.skip(f"training corpus not present at {SHARED_CORPUS} (a user's clone has no ../shared)")
+    torch.save({"trunk": fake_trunk()}, tmp_path / "alex.pt")
+    monkeypatch.chdir(REPO)                               # the recipe's ../shared paths are relative to the checkout
+    ckpt = train_briefly(REPO / "train" / "configs" / "edcf_bundled.yaml", tmp_path / "alex.pt", tmp_path / "run",
+                         capsys)
+    bundled = load_checkpoint()["metadata"]["train_config"]
+    assert {k: v for k, v in ckpt["train_config"].items() if k not in BRIEF_KEYS} == \
+        {k: v for k, v in bundled.items() if k not in BRIEF_KEYS}, "the bundled model was not trained by this recipe"
+
+
+
+def test_the_gpu_recipe_trains_from_what_gpu_carry_prepares(tmp_path, monkeypatch, capsys):
+    import torch
+
+    from test_imagenet_init import fake_trunk
+    from train.gpu_carry import prepare
+    corpus = make_corpus(tmp_path / "corpus", names=("keep1", "keep2"))
+    torch.save({"trunk": fake_trunk()}, tmp_path / "alex.pt")
+    assert prepare(corpus, tmp_path / "carry", str(tmp_path / "alex.pt")) == 0
+    monkeypatch.chdir(tmp_path)                           # the recipe reads carry/corpus
+    ckpt = train_briefly(REPO / "train" / "configs" / "edcf_imagenet_gpu.yaml", tmp_path / "carry" / "alexnet_trunk.pt",
+                         tmp_path / "run", capsys)
+    assert ckpt["net_config"]["trunk"] == "alexnet" and ckpt["step"] == 2

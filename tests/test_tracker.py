@@ -289,7 +289,7 @@ def test_torch_crop_backend_tracks_like_the_opencv_one(name, moving_sequence):
 def test_cuda_graph_functions_track_exactly_like_the_eager_path(name, moving_sequence):
     """The functions the cuda_graphs mode captures (detection from a uint8 frame and crop parameters; the CF solve
     on windows gathered at tensor offsets, without host synchronisation), run eagerly here, give the eager
-    single-pass path's boxes and scores exactly. Capturing them needs CUDA (BENCHMARKS.md 5: not yet working)."""
+    single-pass path's boxes exactly, and its scores exactly in fp32. Capturing them needs CUDA (BENCHMARKS.md 5: not yet working)."""
     from edcf_plugin.config import preset
     frames, gt = moving_sequence
     out = {}
@@ -307,7 +307,10 @@ def test_cuda_graph_functions_track_exactly_like_the_eager_path(name, moving_seq
         # re-solve) and one solve function
         assert len(getattr(t.responses, "graphs", {})) == ((3 if t.config.cf_update_interval > 1 else 2) if emulate
                                                             else 0)
-    np.testing.assert_array_equal(out[True], out[False])
+    np.testing.assert_array_equal(out[True][:, :4], out[False][:, :4])
+    # fast computes in bf16: the two paths' peak scores may differ in bf16's last bits (up to 2e-4 with the
+    # ImageNet model, on frames whose state both paths then share again); gpu (fp32) matches exactly
+    np.testing.assert_allclose(out[True][:, 4], out[False][:, 4], rtol=0, atol=0 if name == "gpu" else 1e-3)
     assert np.nanmean(iou(out[True][:, :4], gt[1:])) > 0.6
 
 

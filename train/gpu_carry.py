@@ -1,10 +1,10 @@
 """Prepare what a one-GPU run needs, in one folder under the 64 MiB a device call carries (``../shared`` stays
 behind):
 
-    python -m train.gpu_carry --corpus ../shared/data/corpus --out carry          # the ImageNet recipe
-    python -m train.gpu_carry --train-split ../shared/data/sequences --out carry  # the bundled model's recipe
+    python -m train.gpu_carry --corpus ../shared/data/corpus --out carry          # the bundled (ImageNet) recipe
+    python -m train.gpu_carry --train-split ../shared/data/sequences --out carry  # the previous, from-scratch recipe
 
-``--train-split``: ``carry/train3``, the frames ``train/configs/edcf_gpu.yaml`` (the bundled model's recipe) reads
+``--train-split``: ``carry/train3``, the frames ``train/configs/edcf_gpu.yaml`` (the previous bundled model's recipe) reads
 from ``../shared`` (``every: 3``): every 3rd frame of each ``train``-split sequence (JPEGs copied unchanged, the
 ground-truth lines of those frames; the recipe's validation sequences whole), with an ``index.json`` giving each its
 ``frame_step``. ``bench`` sequences are never copied. On the GPU machine: ``--data otb:carry/train3 --val-root
@@ -19,8 +19,8 @@ carry/train3``.
 
 Then, on the GPU machine (docs/training.md, "One GPU")::
 
-    edcf train --config train/configs/edcf_imagenet_gpu.yaml --data otb:carry/corpus \\
-        --init-path carry/alexnet_trunk.pt --device cuda --out OUT --keep-epochs
+    edcf train --config train/configs/edcf_imagenet_gpu.yaml --init-path carry/alexnet_trunk.pt --device cuda \\
+        --out OUT --keep-epochs
 
 and the checkpoints it keeps are validated here, on the CPU, by the recipe's rule.
 """
