@@ -26,8 +26,16 @@ case "${1:-}" in
     SCRATCH=${SCRATCH:-runs/model_cv/final4/EDCF-scratch/model.pth}
     edcf bench --root "$SEQ" --split bench \
       --trackers "EDCF-reference@bundled=$B,SiamFC@bundled=$B,CACFNet+@bundled=$B,SiamFC@own=$V/siamfc.pth,EDSiam@own=$V/edsiam.pth,CACFNet@own=$V/cacfnet.pth,EDCF-reference@scratch=$SCRATCH,CSRT" \
-      --runs 5 --init-jitter 1 --threads 2 --startup-runs 0 --resume \
+      --runs "${RUNS:-5}" --init-jitter 1 --threads 2 --startup-runs 0 --resume \
       --pairs "EDCF-reference@bundled:CSRT,SiamFC@bundled:CSRT,EDCF-reference@bundled:CACFNet+@bundled,CACFNet+@bundled:CACFNet@own,EDCF-reference@bundled:EDSiam@own,EDSiam@own:SiamFC@own,EDCF-reference@bundled:EDCF-reference@scratch" \
-      --out "$PLAN/bench_b1b" ;;
-  *) echo "usage: $0 select|b1a|b1b" >&2; exit 2 ;;
+      --out "$PLAN/${OUT_DIR:-bench_b1b}" ;;
+  b1b-targets)   # amendment 19:06: the target rows' five starts (b1b's first three reused)
+    B=${B:-edcf_plugin/models/edcf_default.pth}
+    edcf bench --root "$SEQ" --split bench --trackers "EDCF-reference@bundled=$B,SiamFC@bundled=$B,CSRT" \
+      --runs 5 --init-jitter 1 --threads 2 --startup-runs 0 --resume \
+      --pairs "EDCF-reference@bundled:CSRT,SiamFC@bundled:CSRT" --out "$PLAN/bench_b1b" ;;
+  b1b-ablation)  # amendment 19:06: every b1b row over its first three starts, all reused from a copy of the jobs
+    mkdir -p "$PLAN/bench_b1b_ablation" && cp -r "$PLAN/bench_b1b/jobs" "$PLAN/bench_b1b_ablation/"
+    OUT_DIR=bench_b1b_ablation RUNS=3 bash "$0" b1b ;;
+  *) echo "usage: $0 select|b1a|b1b|b1b-targets|b1b-ablation" >&2; exit 2 ;;
 esac
