@@ -43,7 +43,7 @@ def test_readme_gives_cpu_and_cuda_set_up_and_a_quick_subset():
     assert f"pip install torch {CPU_INDEX}" in demo_line               # CPU wheel index, no CUDA download
     assert f"pip install torch {CPU_INDEX}" in section and "**CUDA**" in section and "--device cuda" in section
     assert f"pip install torch==2.13.0 {CPU_INDEX}" in section          # makes the pinned CI step a no-op
-    assert "about 6 minutes on an idle 2-core machine" in section
+    assert "about 8 minutes on an idle 2-core machine" in section
     quick = next(b.strip() for b in bash_blocks(section) if b.startswith("python -m pytest") and "tests/" in b)
     files = [a for a in shlex.split(quick) if a.startswith("tests/")]
     assert files and all((ROOT / f).is_file() for f in files), files
