@@ -91,14 +91,14 @@ case "${1:-}" in
   finalS2)   # the bundled recipe's own budget and validation, plus the corpus
     run finalS2/EDCF --config benchmarks/plans/recipes/scratch_corpus.yaml --device cpu ;;
   train4)
-    per_fold I4 benchmarks/plans/recipes/imagenet_full_rate.yaml ;;
+    per_fold I4 train/configs/edcf_bundled.yaml ;;
   select4)
     fold_benches "I4 S2 I3 I2 I S current" "I4:S,S2:S,I3:S,I2:S,I:S"    # only I4 is tracked
     python benchmarks/model_cv_score.py "$OUT" --with I2 --with I3 --with S2 --with I4 ;;
   final4)
-    all_videos final4 benchmarks/plans/recipes/imagenet_full_rate.yaml ;;
+    all_videos final4 train/configs/edcf_bundled.yaml ;;
   scratch4)
-    run final4/EDCF-scratch --config benchmarks/plans/recipes/imagenet_full_rate.yaml --init scratch \
+    run final4/EDCF-scratch --config train/configs/edcf_bundled.yaml --init scratch \
         --val-root "" --val-sequences "" ;;
   final)
     all_videos final train/configs/ablation_imagenet.yaml ;;

@@ -165,7 +165,8 @@ def test_bundled_models_from_imagenet_weights_ship_with_the_torchvision_notice()
     from edcf_plugin.checkpoint import VARIANT_WEIGHTS, VARIANT_WEIGHTS_DIR
 
     notice = (DEFAULT_WEIGHTS.parent / "NOTICE").read_text()
-    shipped = [DEFAULT_WEIGHTS] + [p for p in (VARIANT_WEIGHTS_DIR / n for n in VARIANT_WEIGHTS.values()) if p.is_file()]
+    variants = (VARIANT_WEIGHTS_DIR / name for name in VARIANT_WEIGHTS.values())
+    shipped = [DEFAULT_WEIGHTS] + [p for p in variants if p.is_file()]
     for path in shipped:
         init = load_checkpoint(path)["metadata"].get("init") or {}
         if init.get("kind") == "imagenet-alexnet":

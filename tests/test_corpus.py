@@ -169,7 +169,6 @@ def test_the_bundled_recipe_trains_from_the_shared_corpus(tmp_path, monkeypatch,
         {k: v for k, v in bundled.items() if k not in BRIEF_KEYS}, "the bundled model was not trained by this recipe"
 
 
-
 def test_the_gpu_recipe_trains_from_what_gpu_carry_prepares(tmp_path, monkeypatch, capsys):
     import torch
 
@@ -179,6 +178,6 @@ def test_the_gpu_recipe_trains_from_what_gpu_carry_prepares(tmp_path, monkeypatc
     torch.save({"trunk": fake_trunk()}, tmp_path / "alex.pt")
     assert prepare(corpus, tmp_path / "carry", str(tmp_path / "alex.pt")) == 0
     monkeypatch.chdir(tmp_path)                           # the recipe reads carry/corpus
-    ckpt = train_briefly(REPO / "train" / "configs" / "edcf_imagenet_gpu.yaml", tmp_path / "carry" / "alexnet_trunk.pt",
-                         tmp_path / "run", capsys)
+    ckpt = train_briefly(REPO / "train" / "configs" / "edcf_imagenet_gpu.yaml",
+                         tmp_path / "carry" / "alexnet_trunk.pt", tmp_path / "run", capsys)
     assert ckpt["net_config"]["trunk"] == "alexnet" and ckpt["step"] == 2
