@@ -11,6 +11,8 @@
 #   train4 | select4 | final4   the trial recipe I4 (amendment 16:45: I2 with every layer at the full learning
 #                      rate), and its all-videos run with the ablation variants (the rule preferred it)
 #   scratch4           I4's recipe and budget from a random init, all videos (the bench's ImageNet-vs-scratch row)
+#   cfweight           cf_weight by cross-validation for I4 (amendment 20:55): each fold's I4 model on the fold's
+#                      videos at every weight, then benchmarks/cf_weight_cv.py applies the rule
 set -euo pipefail
 OUT=${OUT:-runs/model_cv}
 SEQ=${SEQ:-../shared/data/sequences}
@@ -100,7 +102,20 @@ case "${1:-}" in
   scratch4)
     run final4/EDCF-scratch --config train/configs/edcf_bundled.yaml --init scratch \
         --val-root "" --val-sequences "" ;;
+  cfweight)    # one start from the ground-truth box, reference preset, 2 threads; resumable (finished files kept)
+    mkdir -p "$OUT/cfw"
+    for f in A B C; do
+        for w in 0.5 0.6 0.7 0.8 0.9 1.0 semantic; do
+            o="$OUT/cfw/cv_${f}_$w.json"
+            [ -f "$o" ] && continue
+            if [ "$w" = semantic ]; then m="fold$f=$OUT/I4_$f/model.pth:SiamFC"; extra=(); else
+                m="fold$f=$OUT/I4_$f/model.pth:EDCF"; extra=(--set "cf_weight=$w"); fi
+            python -m train.evaluate --root "$SEQ" --split train --sequences "${FOLD[$f]}" --device cpu --threads 2 \
+                --model "$m" "${extra[@]}" --out "$o.tmp" && mv "$o.tmp" "$o"
+        done
+    done
+    python benchmarks/cf_weight_cv.py "$OUT/cfw" ;;
   final)
     all_videos final train/configs/ablation_imagenet.yaml ;;
-  *) echo "usage: $0 train|select|final|train2|select2|train3|select3|final3|trainS2|selectS2|finalS2|train4|select4|final4|scratch4" >&2; exit 2 ;;
+  *) echo "usage: $0 train|select|final|train2|select2|train3|select3|final3|trainS2|selectS2|finalS2|train4|select4|final4|scratch4|cfweight" >&2; exit 2 ;;
 esac
