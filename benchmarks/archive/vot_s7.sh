@@ -10,5 +10,5 @@ rm -rf /tmp/vot/ws_bench7/analysis /tmp/vot/ws_bench7/cache
 python -c "from edcf_plugin.vot_workspace import trackers_ini; open('/tmp/vot/ws_bench7/trackers.ini', 'w').write(trackers_ini())"
 /usr/bin/time -f "%e s wall EDCF-fast" vot evaluate --workspace /tmp/vot/ws_bench7 EDCF-fast
 vot analysis --workspace /tmp/vot/ws_bench7 --name bench7 EDCF-fast EDCF-realtime EDCF
-python benchmarks/archive/vot_table.py /tmp/vot/ws_bench7 bench7 EDCF-fast,EDCF-realtime,EDCF
+python benchmarks/vot_table.py /tmp/vot/ws_bench7 bench7 EDCF-fast,EDCF-realtime,EDCF
 touch runs/vot_s7.done

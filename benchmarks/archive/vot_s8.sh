@@ -10,5 +10,5 @@ rm -rf /tmp/vot/ws_bench8/analysis /tmp/vot/ws_bench8/cache /tmp/vot/ws_bench8/r
 /usr/bin/time -f "%e s wall EDCF-fast" vot evaluate --workspace /tmp/vot/ws_bench8 EDCF-fast
 /usr/bin/time -f "%e s wall EDCF-realtime" vot evaluate --workspace /tmp/vot/ws_bench8 EDCF-realtime
 vot analysis --workspace /tmp/vot/ws_bench8 --name bench8 EDCF-fast EDCF-realtime EDCF
-python benchmarks/archive/vot_table.py /tmp/vot/ws_bench8 bench8 EDCF-fast,EDCF-realtime,EDCF
+python benchmarks/vot_table.py /tmp/vot/ws_bench8 bench8 EDCF-fast,EDCF-realtime,EDCF
 touch runs/vot_s8.done
