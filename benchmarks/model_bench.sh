@@ -34,8 +34,5 @@ case "${1:-}" in
     edcf bench --root "$SEQ" --split bench --trackers "EDCF-reference@bundled=$B,SiamFC@bundled=$B,CSRT" \
       --runs 5 --init-jitter 1 --threads 2 --startup-runs 0 --resume \
       --pairs "EDCF-reference@bundled:CSRT,SiamFC@bundled:CSRT" --out "$PLAN/bench_b1b" ;;
-  b1b-ablation)  # amendment 19:06: every b1b row over its first three starts, all reused from a copy of the jobs
-    mkdir -p "$PLAN/bench_b1b_ablation" && cp -r "$PLAN/bench_b1b/jobs" "$PLAN/bench_b1b_ablation/"
-    OUT_DIR=bench_b1b_ablation RUNS=3 bash "$0" b1b ;;
-  *) echo "usage: $0 select|b1a|b1b|b1b-targets|b1b-ablation" >&2; exit 2 ;;
+  *) echo "usage: $0 select|b1a|b1b|b1b-targets" >&2; exit 2 ;;
 esac
