@@ -11,6 +11,8 @@
 #   train4 | select4 | final4   the trial recipe I4 (amendment 16:45: I2 with every layer at the full learning
 #                      rate), and its all-videos run with the ablation variants (the rule preferred it)
 #   scratch4           I4's recipe and budget from a random init, all videos (the bench's ImageNet-vs-scratch row)
+#   train5 | select5   the trial recipe I5 (amendment 22:02: I4 with L_recon at 0.1), per fold, benched beside I4;
+#                      select5 also tracks each fold's semantic branch alone (reported only)
 #   cfweight           cf_weight by cross-validation for I4 (amendment 20:55): each fold's I4 model on the fold's
 #                      videos at every weight, then benchmarks/cf_weight_cv.py applies the rule
 set -euo pipefail
@@ -102,6 +104,17 @@ case "${1:-}" in
   scratch4)
     run final4/EDCF-scratch --config train/configs/edcf_bundled.yaml --init scratch \
         --val-root "" --val-sequences "" ;;
+  train5)
+    per_fold I5 benchmarks/plans/recipes/imagenet_recon_light.yaml ;;
+  select5)
+    fold_benches "I5 I4 S2 I3 I2 I S current" "I5:S,I5:I4,I4:S"    # only I5 is tracked
+    for f in A B C; do    # reported only: the semantic branch alone on the fold's videos (I4's: cfw/cv_F_semantic.json)
+        o="$OUT/cfw/cv_${f}_semantic_I5.json"
+        [ -f "$o" ] || { python -m train.evaluate --root "$SEQ" --split train --sequences "${FOLD[$f]}" --device cpu \
+            --threads 2 --model "fold$f=$OUT/I5_$f/model.pth:SiamFC" --out "$o.tmp" && mv "$o.tmp" "$o"; }
+    done
+    python benchmarks/model_cv_score.py "$OUT" --with I2 --with I3 --with S2 --with I4 --with I5 \
+        --against I4 ;;
   cfweight)    # one start from the ground-truth box, reference preset, 2 threads; resumable (finished files kept)
     mkdir -p "$OUT/cfw"
     for f in A B C; do
@@ -117,5 +130,5 @@ case "${1:-}" in
     python benchmarks/cf_weight_cv.py "$OUT/cfw" ;;
   final)
     all_videos final train/configs/ablation_imagenet.yaml ;;
-  *) echo "usage: $0 train|select|final|train2|select2|train3|select3|final3|trainS2|selectS2|finalS2|train4|select4|final4|scratch4|cfweight" >&2; exit 2 ;;
+  *) echo "usage: $0 train|select|final|train2|select2|train3|select3|final3|trainS2|selectS2|finalS2|train4|select4|final4|scratch4|cfweight|train5|select5" >&2; exit 2 ;;
 esac

@@ -28,6 +28,8 @@ def main() -> None:
     ap.add_argument("out", type=Path, help="the folder model_cv.sh wrote (runs/model_cv)")
     ap.add_argument("--with", dest="extra", action="append", default=[],
                     help="another recipe benched beside them (e.g. I2: tracker EDCF-reference@I2)")
+    ap.add_argument("--against", default="S", help="the recipe each --with recipe must beat (default S; since "
+                                                   "I4 shipped, I4)")
     args = ap.parse_args()
     for key in args.extra:
         TRACKERS[key] = f"EDCF-reference@{key}"
@@ -43,13 +45,16 @@ def main() -> None:
                                    "per_sequence_auc_median": res["trackers"][name]["per_sequence_auc"]}
     score = {k: statistics.fmean(per_fold[f][k]["auc_mean"] for f in FOLDS) for k in TRACKERS}
     paired = {"I-S": _paired(runs["I"], runs["S"]), "I-current": _paired(runs["I"], runs["current"])}
+    base = args.against
     for key in args.extra:
-        paired[f"{key}-S"] = _paired(runs[key], runs["S"])
+        if key != base:
+            paired[f"{key}-{base}"] = _paired(runs[key], runs[base])
     report = {"cv_score": score, "per_fold": per_fold, "paired": paired,
               "rule": "I replaces the bundled model iff cv_score[I] > cv_score[S]",
               "adopt_I": score["I"] > score["S"]}
     for key in args.extra:
-        report[f"{key}_beats_S"] = score[key] > score["S"]
+        if key != base:
+            report[f"{key}_beats_{base}"] = score[key] > score[base]
     name = "cv_score.json" if not args.extra else f"cv_score_{'_'.join(args.extra)}.json"
     (args.out / name).write_text(json.dumps(report, indent=1))
     for fold in FOLDS:
@@ -60,7 +65,8 @@ def main() -> None:
         print(f"paired {name}: {p['mean']:+.2f} ± {p['se']:.2f} (min {p['min']:+.1f}, max {p['max']:+.1f}, n {p['n']})")
     print("rule: " + ("I replaces the bundled model" if report["adopt_I"] else "the bundled model stays"))
     for key in args.extra:
-        print(f"{key} vs S: " + ("higher CV score" if report[f"{key}_beats_S"] else "not higher"))
+        if key != base:
+            print(f"{key} vs {base}: " + ("higher CV score" if report[f"{key}_beats_{base}"] else "not higher"))
 
 
 if __name__ == "__main__":
