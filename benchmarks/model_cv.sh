@@ -65,6 +65,12 @@ all_videos() {  # DIR RECIPE: the recipe on all train videos, EDCF and the ablat
         run "$dir/$v" --config "$recipe" --variant "$v" --val-root "" --val-sequences ""
     done
 }
+fold_evaluate() {  # OUT_JSON FOLD LABEL=WEIGHTS:VARIANT [--set K=V]: one start on the fold's videos (resumable)
+    local o=$1 f=$2; shift 2
+    [ -f "$o" ] && return 0
+    python -m train.evaluate --root "$SEQ" --split train --sequences "${FOLD[$f]}" --device cpu --threads 2 \
+        --model "$@" --out "$o.tmp" && mv "$o.tmp" "$o"
+}
 case "${1:-}" in
   train)
     for f in A B C; do
@@ -109,23 +115,17 @@ case "${1:-}" in
   select5)
     fold_benches "I5 I4 S2 I3 I2 I S current" "I5:S,I5:I4,I4:S"    # only I5 is tracked
     for f in A B C; do    # reported only: the semantic branch alone on the fold's videos (I4's: cfw/cv_F_semantic.json)
-        o="$OUT/cfw/cv_${f}_semantic_I5.json"
-        [ -f "$o" ] || { python -m train.evaluate --root "$SEQ" --split train --sequences "${FOLD[$f]}" --device cpu \
-            --threads 2 --model "fold$f=$OUT/I5_$f/model.pth:SiamFC" --out "$o.tmp" && mv "$o.tmp" "$o"; }
+        fold_evaluate "$OUT/cfw/cv_${f}_semantic_I5.json" $f "fold$f=$OUT/I5_$f/model.pth:SiamFC"
     done
     python benchmarks/model_cv_score.py "$OUT" --with I2 --with I3 --with S2 --with I4 --with I5 \
         --against I4 ;;
   cfweight)    # one start from the ground-truth box, reference preset, 2 threads; resumable (finished files kept)
     mkdir -p "$OUT/cfw"
     for f in A B C; do
-        for w in 0.5 0.6 0.7 0.8 0.9 1.0 semantic; do
-            o="$OUT/cfw/cv_${f}_$w.json"
-            [ -f "$o" ] && continue
-            if [ "$w" = semantic ]; then m="fold$f=$OUT/I4_$f/model.pth:SiamFC"; extra=(); else
-                m="fold$f=$OUT/I4_$f/model.pth:EDCF"; extra=(--set "cf_weight=$w"); fi
-            python -m train.evaluate --root "$SEQ" --split train --sequences "${FOLD[$f]}" --device cpu --threads 2 \
-                --model "$m" "${extra[@]}" --out "$o.tmp" && mv "$o.tmp" "$o"
+        for w in 0.5 0.6 0.7 0.8 0.9 1.0; do
+            fold_evaluate "$OUT/cfw/cv_${f}_$w.json" $f "fold$f=$OUT/I4_$f/model.pth:EDCF" --set "cf_weight=$w"
         done
+        fold_evaluate "$OUT/cfw/cv_${f}_semantic.json" $f "fold$f=$OUT/I4_$f/model.pth:SiamFC"
     done
     python benchmarks/cf_weight_cv.py "$OUT/cfw" ;;
   final)
