@@ -16,6 +16,7 @@
 #   train6 | select6 | final6   the trial recipe I6 (amendment 23:38: I4 at twice the budget, 600 steps), per fold,
 #                      benched beside I4 (select6 also tracks each fold's semantic branch alone, reported only), and
 #                      its all-videos run (EDCF only)
+#   train7 | select7 | final7   the trial recipe I7 (amendment 00:14: I4 with only conv1-conv2 from ImageNet)
 #   cfweight           cf_weight by cross-validation for I4 (amendment 20:55): each fold's I4 model on the fold's
 #                      videos at every weight, then benchmarks/cf_weight_cv.py applies the rule
 set -euo pipefail
@@ -133,6 +134,17 @@ case "${1:-}" in
         --against I4 ;;
   final6)
     run final6/EDCF --config benchmarks/plans/recipes/imagenet_long.yaml --val-root "" --val-sequences "" ;;
+  train7)
+    per_fold I7 benchmarks/plans/recipes/imagenet_low_layers.yaml ;;
+  select7)
+    fold_benches "I7 I6 I5 I4 S2 I3 I2 I S current" "I7:I4,I7:S,I4:S"    # only I7 is tracked
+    for f in A B C; do    # reported only: the semantic branch alone on the fold's videos
+        fold_evaluate "$OUT/cfw/cv_${f}_semantic_I7.json" $f "fold$f=$OUT/I7_$f/model.pth:SiamFC"
+    done
+    python benchmarks/model_cv_score.py "$OUT" --with I2 --with I3 --with S2 --with I4 --with I5 --with I6 \
+        --with I7 --against I4 ;;
+  final7)
+    run final7/EDCF --config benchmarks/plans/recipes/imagenet_low_layers.yaml --val-root "" --val-sequences "" ;;
   cfweight)    # one start from the ground-truth box, reference preset, 2 threads; resumable (finished files kept)
     mkdir -p "$OUT/cfw"
     for f in A B C; do
@@ -144,5 +156,5 @@ case "${1:-}" in
     python benchmarks/cf_weight_cv.py "$OUT/cfw" ;;
   final)
     all_videos final train/configs/ablation_imagenet.yaml ;;
-  *) echo "usage: $0 train|select|final|train2|select2|train3|select3|final3|trainS2|selectS2|finalS2|train4|select4|final4|scratch4|cfweight|train5|select5|train6|select6|final6" >&2; exit 2 ;;
+  *) echo "usage: $0 train|select|final|train2|select2|train3|select3|final3|trainS2|selectS2|finalS2|train4|select4|final4|scratch4|cfweight|train5|select5|train6|select6|final6|train7|select7|final7" >&2; exit 2 ;;
 esac

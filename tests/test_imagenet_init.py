@@ -105,6 +105,22 @@ def test_a_narrower_encoder_keeps_the_most_used_channels(trunk_file):
         select_channels(trunk, [64, 192, 384, 256, 512])
 
 
+def test_init_layers_loads_only_the_first_layers(trunk_file):
+    trunk = load_trunk_file(trunk_file)
+    net = EDCFNet(NetConfig(trunk="alexnet", width=0.5, embed_channels=64))
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    keep = select_channels(trunk, net.config.channels() + [64])
+    summary = init_encoder_from_alexnet(net, trunk, torch.rand(4, 3, 255, 255) * 255, None, num_layers=2)
+    assert summary["layers"] == 2 and len(summary["kept_channels"]) == 2
+    after = net.state_dict()
+    assert torch.equal(after["conv2.0.weight"], trunk[1]["weight"][keep[1]][:, keep[0]])
+    for name in ("conv3.0.weight", "conv4.0.weight", "conv5.weight", "conv3.1.running_mean"):
+        assert torch.equal(after[name], before[name]), name
+    assert not torch.equal(after["conv1.0.weight"], before["conv1.0.weight"])
+    with pytest.raises(ConfigError, match="init_layers must be 1-5"):
+        init_encoder_from_alexnet(net, trunk, torch.rand(2, 3, 255, 255) * 255, None, num_layers=0)
+
+
 def test_eq3_scale_gives_unit_response_spread(trunk_file):
     trunk = load_trunk_file(trunk_file)
     net = EDCFNet(NetConfig(trunk="alexnet", width=0.5, embed_channels=64))
@@ -163,6 +179,8 @@ def test_recipe_checks():
         config_from_dict({"layer_lr_mult": {"conv9": 0.1}})
     with pytest.raises(ConfigError, match="trunk must be"):
         config_from_dict({"net": {"trunk": "resnet"}})
+    with pytest.raises(ConfigError, match="init_layers must be 1-5"):
+        config_from_dict({"init": "imagenet-alexnet", "net": {"trunk": "alexnet"}, "init_layers": 6})
 
 
 def test_training_from_the_file_records_it_and_the_tracker_loads_the_result(tmp_path, trunk_file, capsys):

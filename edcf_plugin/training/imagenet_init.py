@@ -188,8 +188,10 @@ def _conv_bn(layer: nn.Module) -> tuple[nn.Conv2d, nn.BatchNorm2d | None]:
 
 @torch.no_grad()
 def init_encoder_from_alexnet(net: EDCFNet, trunk: list[dict], calibration: torch.Tensor,
-                              exemplars: torch.Tensor | None = None) -> dict:
+                              exemplars: torch.Tensor | None = None, num_layers: int = 5) -> dict:
     """Load the trunk into ``net``'s encoder (conv1-conv5) in place; returns a summary of what was kept.
+
+    ``num_layers``: how many of conv1-conv5 take the ImageNet weights; the later ones keep their random init.
 
     ``calibration``: B x 3 x H x W float BGR 0..255 patches (search patches of real training pairs) for the
     BatchNorm statistics; ``exemplars`` (B x 3 x 127 x 127, same pairs) for the Eq. 3 output scale.
@@ -199,7 +201,9 @@ def init_encoder_from_alexnet(net: EDCFNet, trunk: list[dict], calibration: torc
                           f"this recipe has trunk {net.config.trunk!r}")
     widths = net.config.channels() + [net.config.embed_channels]
     keep = select_channels(trunk, widths)
-    layers = [net.conv1, net.conv2, net.conv3, net.conv4, net.conv5]
+    if not 1 <= num_layers <= 5:
+        raise ConfigError(f"init_layers must be 1-5 (conv1 up to conv5), got {num_layers}")
+    layers = [net.conv1, net.conv2, net.conv3, net.conv4, net.conv5][:num_layers]
     was_training = net.training
     net.train()
     h = calibration.float()
@@ -238,5 +242,5 @@ def init_encoder_from_alexnet(net: EDCFNet, trunk: list[dict], calibration: torc
             net.adjust.weight.fill_(scale)
             net.adjust.bias.zero_()
     net.train(was_training)
-    return {"widths": widths, "adjust_scale": scale,
-            "kept_channels": [len(k) for k in keep]}
+    return {"widths": widths, "adjust_scale": scale, "layers": num_layers,
+            "kept_channels": [len(k) for k in keep[:num_layers]]}

@@ -109,10 +109,11 @@ def _imagenet_init(net: EDCFNet, cfg: TrainConfig, pairs: PairDataset, verbose: 
     items = [calib[i] for i in range(len(calib))]
     search = torch.stack([it["search"] for it in items]).float()
     exemplar = torch.stack([it["exemplar"] for it in items]).float()
-    summary = init_encoder_from_alexnet(net, trunk, search, exemplar)
+    summary = init_encoder_from_alexnet(net, trunk, search, exemplar, cfg.init_layers)
     if verbose:
         print(f"[edcf train] encoder initialised from ImageNet AlexNet ({provenance['source']}: "
-              f"{provenance['path']}, sha256 {provenance['sha256'][:12]}...), widths {summary['widths']}, "
+              f"{provenance['path']}, sha256 {provenance['sha256'][:12]}...), conv1-conv{summary['layers']} of "
+              f"widths {summary['widths']}, "
               f"Eq. 3 scale {summary['adjust_scale']:.3g}", flush=True)
     return {"kind": "imagenet-alexnet", **provenance, **summary}
 
