@@ -17,6 +17,8 @@
 #                      benched beside I4 (select6 also tracks each fold's semantic branch alone, reported only), and
 #                      its all-videos run (EDCF only)
 #   train7 | select7 | final7   the trial recipe I7 (amendment 00:14: I4 with only conv1-conv2 from ImageNet)
+#   seeds4             I4 again per fold with seeds 2 and 3, benched beside seed 1 (amendment 00:38: the spread
+#                      between trainings of one recipe; reported only, chooses nothing)
 #   cfweight           cf_weight by cross-validation for I4 (amendment 20:55): each fold's I4 model on the fold's
 #                      videos at every weight, then benchmarks/cf_weight_cv.py applies the rule
 set -euo pipefail
@@ -145,6 +147,17 @@ case "${1:-}" in
         --with I7 --against I4 ;;
   final7)
     run final7/EDCF --config benchmarks/plans/recipes/imagenet_low_layers.yaml --val-root "" --val-sequences "" ;;
+  seeds4)
+    per_fold I4s2 train/configs/edcf_bundled.yaml --seed 2
+    per_fold I4s3 train/configs/edcf_bundled.yaml --seed 3
+    fold_benches "I4s2 I4s3 I7 I6 I5 I4 S2 I3 I2 I S current" "I4s2:I4,I4s3:I4,I4s3:I4s2"
+    for f in A B C; do
+        for s in 2 3; do
+            fold_evaluate "$OUT/cfw/cv_${f}_semantic_I4s$s.json" $f "fold$f=$OUT/I4s${s}_$f/model.pth:SiamFC"
+        done
+    done
+    python benchmarks/model_cv_score.py "$OUT" --with I2 --with I3 --with S2 --with I4 --with I5 --with I6 \
+        --with I7 --with I4s2 --with I4s3 --against I4 ;;
   cfweight)    # one start from the ground-truth box, reference preset, 2 threads; resumable (finished files kept)
     mkdir -p "$OUT/cfw"
     for f in A B C; do
@@ -156,5 +169,5 @@ case "${1:-}" in
     python benchmarks/cf_weight_cv.py "$OUT/cfw" ;;
   final)
     all_videos final train/configs/ablation_imagenet.yaml ;;
-  *) echo "usage: $0 train|select|final|train2|select2|train3|select3|final3|trainS2|selectS2|finalS2|train4|select4|final4|scratch4|cfweight|train5|select5|train6|select6|final6|train7|select7|final7" >&2; exit 2 ;;
+  *) echo "usage: $0 train|select|final|train2|select2|train3|select3|final3|trainS2|selectS2|finalS2|train4|select4|final4|scratch4|cfweight|train5|select5|train6|select6|final6|train7|select7|final7|seeds4" >&2; exit 2 ;;
 esac
