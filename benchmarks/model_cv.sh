@@ -77,6 +77,20 @@ fold_evaluate() {  # OUT_JSON FOLD LABEL=WEIGHTS:VARIANT [--set K=V]: one start 
     python -m train.evaluate --root "$SEQ" --split train --sequences "${FOLD[$f]}" --device cpu --threads 2 \
         --model "$@" --out "$o.tmp" && mv "$o.tmp" "$o"
 }
+trial_select() {  # "NEW ..." PAIRS "WITH ...": the new recipes' fold models beside every stored one (reused: only
+                  # the new ones are tracked), each new model's semantic branch alone on its fold's videos (one
+                  # start, reported only), and the CV scores against I4. WITH: the recipes after I and S, in the
+                  # order they were tried, the new ones included
+    local new=$1 pairs=$2 with=$3 f r args=()
+    fold_benches "$with I S current" "$pairs"
+    for f in A B C; do
+        for r in $new; do
+            fold_evaluate "$OUT/cfw/cv_${f}_semantic_$r.json" $f "fold$f=$OUT/${r}_$f/model.pth:SiamFC"
+        done
+    done
+    for r in $with; do args+=(--with "$r"); done
+    python benchmarks/model_cv_score.py "$OUT" "${args[@]}" --against I4
+}
 case "${1:-}" in
   train)
     for f in A B C; do
@@ -119,45 +133,23 @@ case "${1:-}" in
   train5)
     per_fold I5 benchmarks/plans/recipes/imagenet_recon_light.yaml ;;
   select5)
-    fold_benches "I5 I4 S2 I3 I2 I S current" "I5:S,I5:I4,I4:S"    # only I5 is tracked
-    for f in A B C; do    # reported only: the semantic branch alone on the fold's videos (I4's: cfw/cv_F_semantic.json)
-        fold_evaluate "$OUT/cfw/cv_${f}_semantic_I5.json" $f "fold$f=$OUT/I5_$f/model.pth:SiamFC"
-    done
-    python benchmarks/model_cv_score.py "$OUT" --with I2 --with I3 --with S2 --with I4 --with I5 \
-        --against I4 ;;
+    trial_select I5 "I5:S,I5:I4,I4:S" "I2 I3 S2 I4 I5" ;;
   train6)
     per_fold I6 benchmarks/plans/recipes/imagenet_long.yaml ;;
   select6)
-    fold_benches "I6 I5 I4 S2 I3 I2 I S current" "I6:I4,I6:S,I4:S"    # only I6 is tracked
-    for f in A B C; do    # reported only: the semantic branch alone on the fold's videos
-        fold_evaluate "$OUT/cfw/cv_${f}_semantic_I6.json" $f "fold$f=$OUT/I6_$f/model.pth:SiamFC"
-    done
-    python benchmarks/model_cv_score.py "$OUT" --with I2 --with I3 --with S2 --with I4 --with I5 --with I6 \
-        --against I4 ;;
+    trial_select I6 "I6:I4,I6:S,I4:S" "I2 I3 S2 I4 I5 I6" ;;
   final6)
     run final6/EDCF --config benchmarks/plans/recipes/imagenet_long.yaml --val-root "" --val-sequences "" ;;
   train7)
     per_fold I7 benchmarks/plans/recipes/imagenet_low_layers.yaml ;;
   select7)
-    fold_benches "I7 I6 I5 I4 S2 I3 I2 I S current" "I7:I4,I7:S,I4:S"    # only I7 is tracked
-    for f in A B C; do    # reported only: the semantic branch alone on the fold's videos
-        fold_evaluate "$OUT/cfw/cv_${f}_semantic_I7.json" $f "fold$f=$OUT/I7_$f/model.pth:SiamFC"
-    done
-    python benchmarks/model_cv_score.py "$OUT" --with I2 --with I3 --with S2 --with I4 --with I5 --with I6 \
-        --with I7 --against I4 ;;
+    trial_select I7 "I7:I4,I7:S,I4:S" "I2 I3 S2 I4 I5 I6 I7" ;;
   final7)
     run final7/EDCF --config benchmarks/plans/recipes/imagenet_low_layers.yaml --val-root "" --val-sequences "" ;;
   seeds4)
     per_fold I4s2 train/configs/edcf_bundled.yaml --seed 2
     per_fold I4s3 train/configs/edcf_bundled.yaml --seed 3
-    fold_benches "I4s2 I4s3 I7 I6 I5 I4 S2 I3 I2 I S current" "I4s2:I4,I4s3:I4,I4s3:I4s2"
-    for f in A B C; do
-        for s in 2 3; do
-            fold_evaluate "$OUT/cfw/cv_${f}_semantic_I4s$s.json" $f "fold$f=$OUT/I4s${s}_$f/model.pth:SiamFC"
-        done
-    done
-    python benchmarks/model_cv_score.py "$OUT" --with I2 --with I3 --with S2 --with I4 --with I5 --with I6 \
-        --with I7 --with I4s2 --with I4s3 --against I4 ;;
+    trial_select "I4s2 I4s3" "I4s2:I4,I4s3:I4,I4s3:I4s2" "I2 I3 S2 I4 I5 I6 I7 I4s2 I4s3" ;;
   cfweight)    # one start from the ground-truth box, reference preset, 2 threads; resumable (finished files kept)
     mkdir -p "$OUT/cfw"
     for f in A B C; do
