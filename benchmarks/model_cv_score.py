@@ -63,7 +63,8 @@ def main() -> None:
     print("CV score: " + ", ".join(f"{k} {v:.2f}" for k, v in score.items()))
     for name, p in report["paired"].items():
         print(f"paired {name}: {p['mean']:+.2f} ± {p['se']:.2f} (min {p['min']:+.1f}, max {p['max']:+.1f}, n {p['n']})")
-    print("rule: " + ("I replaces the bundled model" if report["adopt_I"] else "the bundled model stays"))
+    print("first rule (I against S): " + ("I replaces the bundled model" if report["adopt_I"]
+                                           else "the bundled model stays"))
     for key in args.extra:
         if key != base:
             print(f"{key} vs {base}: " + ("higher CV score" if report[f"{key}_beats_{base}"] else "not higher"))
