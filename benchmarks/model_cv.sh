@@ -20,6 +20,8 @@
 #                      final7 never run and gone)
 #   seeds4             I4 again per fold with seeds 2 and 3, benched beside seed 1 (amendment 00:38: the spread
 #                      between trainings of one recipe; reported only, chooses nothing)
+#   semwindow          window_influence of the semantic-only trackers (amendment 02:15, 2026-12-07): the I4 fold
+#                      models of seeds 1-3 as SiamFC at each setting, then benchmarks/semantic_window_cv.py
 #   cfweight           cf_weight by cross-validation for I4 (amendment 20:55): each fold's I4 model on the fold's
 #                      videos at every weight, then benchmarks/cf_weight_cv.py applies the rule
 set -euo pipefail
@@ -147,6 +149,17 @@ case "${1:-}" in
     per_fold I4s2 train/configs/edcf_bundled.yaml --seed 2
     per_fold I4s3 train/configs/edcf_bundled.yaml --seed 3
     trial_select "I4s2 I4s3" "I4s2:I4,I4s3:I4,I4s3:I4s2" "I2 I3 S2 I4 I5 I6 I7 I4s2 I4s3" ;;
+  semwindow)   # window_influence of the semantic-only trackers (amendment 02:15, 2026-12-07): each fold's I4 model
+               # of seeds 1-3 as SiamFC on the fold's videos at every setting (0.25: the stored runs)
+    for f in A B C; do
+        for r in I4 I4s2 I4s3; do
+            for w in 0.15 0.35 0.45 0.55; do
+                fold_evaluate "$OUT/cfw/cv_${f}_semwin${w}_$r.json" $f "fold$f=$OUT/${r}_$f/model.pth:SiamFC" \
+                    --set "window_influence=$w"
+            done
+        done
+    done
+    python benchmarks/semantic_window_cv.py "$OUT/cfw" ;;
   cfweight)    # one start from the ground-truth box, reference preset, 2 threads; resumable (finished files kept)
     mkdir -p "$OUT/cfw"
     for f in A B C; do
@@ -158,5 +171,5 @@ case "${1:-}" in
     python benchmarks/cf_weight_cv.py "$OUT/cfw" ;;
   final)
     all_videos final train/configs/ablation_imagenet.yaml ;;
-  *) echo "usage: $0 train|select|final|train2|select2|train3|select3|final3|trainS2|selectS2|finalS2|train4|select4|final4|scratch4|cfweight|train5|select5|train6|select6|train7|select7|seeds4" >&2; exit 2 ;;
+  *) echo "usage: $0 train|select|final|train2|select2|train3|select3|final3|trainS2|selectS2|finalS2|train4|select4|final4|scratch4|cfweight|train5|select5|train6|select6|train7|select7|seeds4|semwindow" >&2; exit 2 ;;
 esac
