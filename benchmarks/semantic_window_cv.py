@@ -1,13 +1,14 @@
-"""The semantic-only motion-prior rule of benchmarks/plans/model_cv_2026-12-06.md (amendment of 02:15 UTC,
-2026-12-07, session 18).
+"""The semantic-only motion-prior rule of benchmarks/plans/model_cv_2026-12-06.md (amendments of 02:15 and 02:50
+UTC, 2026-12-07, session 18).
 
-    python benchmarks/semantic_window_cv.py runs/model_cv/cfw
+    python benchmarks/semantic_window_cv.py runs/model_cv/cfw [--prefix semwin]
 
-Reads DIR/cv_<fold>_semwin<W>_<model>.json for the new settings and, for the incumbent 0.25, the stored
-DIR/cv_<fold>_semantic.json (I4) and DIR/cv_<fold>_semantic_<model>.json (I4s2, I4s3): `python -m train.evaluate`
-of each fold's model as SiamFC on the fold's held-out videos. Prints one row per (model, video), each setting's
+Reads DIR/cv_<fold>_<prefix><W>_<model>.json (`python -m train.evaluate` of each fold's model as SiamFC on the
+fold's held-out videos, `model_cv.sh semwindow`). Prefix semprior (default): the runs of the 02:50 amendment,
+the motion prior centred on zero displacement. Prefix semwin: the void runs of 02:15 (the prior half a cell off
+centre; 0.25 read from the runs made before, cv_<fold>_semantic[_<model>].json). Prints one row per (model, video), each setting's
 score (the mean AUC over the 27 runs) with its paired difference to 0.25 (mean ± SE over the 9 models), the rule's
-outcome, and writes DIR/semantic_window_cv.json.
+outcome, and writes DIR/semantic_window_cv_<prefix>.json.
 """
 from __future__ import annotations
 
@@ -23,10 +24,10 @@ INCUMBENT = "0.25"
 MARGIN, TIE = 1.0, 0.3
 
 
-def result_file(folder: Path, fold: str, model: str, setting: str) -> Path:
-    if setting == INCUMBENT:        # the runs made before the amendment, at the default window_influence
+def result_file(folder: Path, fold: str, model: str, setting: str, prefix: str) -> Path:
+    if prefix == "semwin" and setting == INCUMBENT:    # 02:15: the runs made before it, at the default
         return folder / (f"cv_{fold}_semantic.json" if model == "I4" else f"cv_{fold}_semantic_{model}.json")
-    return folder / f"cv_{fold}_semwin{setting}_{model}.json"
+    return folder / f"cv_{fold}_{prefix}{setting}_{model}.json"
 
 
 def decide(score: dict[str, float]) -> dict:
@@ -41,21 +42,24 @@ def decide(score: dict[str, float]) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("dir", type=Path, help="the folder model_cv.sh semwindow wrote")
+    ap.add_argument("--prefix", default="semprior", choices=("semprior", "semwin"),
+                    help="semprior: the centred prior (02:50); semwin: the void 02:15 runs")
     args = ap.parse_args()
     runs: dict[tuple[str, str], dict[str, float]] = {}      # (model_fold, video) -> setting -> AUC
     revisions = set()
     for setting in SETTINGS:
         for fold in FOLDS:
             for model in MODELS:
-                res = json.loads(result_file(args.dir, fold, model, setting).read_text())
+                res = json.loads(result_file(args.dir, fold, model, setting, args.prefix).read_text())
                 revisions.add(res["git_revision"])
                 (entry,) = res["models"].values()
                 if entry["variant"] != "SiamFC":
                     raise SystemExit(f"{fold}/{model}/{setting}: variant {entry['variant']}, expected SiamFC")
                 wanted = float(setting)
-                got = res["overrides"].get("window_influence", entry["tracker_config"]["window_influence"])
+                key = "semantic_window_influence" if args.prefix == "semprior" else "window_influence"
+                got = entry["tracker_config"][key]
                 if abs(float(got) - wanted) > 1e-9:
-                    raise SystemExit(f"{fold}/{model}/{setting}: ran with window_influence {got}")
+                    raise SystemExit(f"{fold}/{model}/{setting}: ran with {key} {got}")
                 for video, r in entry["sequences"].items():
                     runs.setdefault((f"{model}_{fold}", video), {})[setting] = r["auc"]
     score = {s: statistics.fmean(row[s] for row in runs.values()) for s in SETTINGS}
@@ -78,7 +82,7 @@ def main() -> None:
     verdict = (f"adopt semantic_window_influence {out['best']}" if out["adopt"]
                else f"keep {INCUMBENT} (best {out['best']})")
     print(f"\nrule: {verdict}: {score[out['best']]:.2f} against {score[INCUMBENT]:.2f} for {INCUMBENT}")
-    (args.dir / "semantic_window_cv.json").write_text(json.dumps(
+    (args.dir / f"semantic_window_cv_{args.prefix}.json").write_text(json.dumps(
         {"runs": {f"{m}/{v}": row for (m, v), row in runs.items()}, "score": score, "paired": paired, **out,
          "git_revisions": sorted(revisions)}, indent=1) + "\n")
 

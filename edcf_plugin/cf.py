@@ -37,6 +37,16 @@ def cosine_window(height: int, width: int, *, device=None, dtype=torch.float32) 
     return wr[:, None] * wc[None, :]
 
 
+def centred_cosine_window(height: int, width: int, *, device=None, dtype=torch.float32) -> torch.Tensor:
+    """Hann window, H x W, peaking at row ``H // 2`` and column ``W // 2``: the zero displacement of a response
+    grid (the motion prior). For an odd size this is :func:`cosine_window`; for an even one the symmetric window
+    would peak half a cell before the centre and pull every peak towards the top left, so the periodic window
+    (symmetric about ``n / 2``) is used."""
+    wr = torch.hann_window(height, periodic=height % 2 == 0, device=device, dtype=dtype)
+    wc = torch.hann_window(width, periodic=width % 2 == 0, device=device, dtype=dtype)
+    return wr[:, None] * wc[None, :]
+
+
 def fft_size(n: int) -> int:
     """Smallest ``2^a 3^b >= n``: the FFT length the CF layer pads its features to. Sizes with a large prime
     factor are slow (the fine features are 123 = 3 x 41 cells: 5x8 FFTs take 5.3 ms there, 0.44 ms at 128)."""

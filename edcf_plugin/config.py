@@ -65,6 +65,8 @@ class TrackerConfig:
     scale_lr: float = 0.6            # damping of the size update towards the best scale
     # --- response post-processing ---
     window_influence: float = 0.25   # weight of the cosine-window motion prior mixed into the fused response
+    #                                  (the trackers with the CF branch: CACFNet, CACFNet+, EDCF)
+    semantic_window_influence: float = 0.25  # the same for the trackers without it (SiamFC, EDSiam)
     cf_weight: float = 0.8           # Eq. 16 fusion weight of the CF response g; f gets 1 - cf_weight. Eq. 16 as
     #                                  printed is 0.5 (f + g); 0.8 was chosen by a 2-fold cross-validation on the
     #                                  train split, models trained without the held-out fold (BENCHMARKS.md 4)
@@ -147,7 +149,7 @@ class TrackerConfig:
         for key in ("cf_lambda1", "cf_lambda1_rel", "cf_lambda2", "cf_num_context"):
             if getattr(self, key) < 0:
                 raise ConfigError(f"config key {key!r} must be >= 0, got {getattr(self, key)}")
-        for key in ("scale_lr", "window_influence", "cf_lr", "cf_lr_max"):
+        for key in ("scale_lr", "window_influence", "semantic_window_influence", "cf_lr", "cf_lr_max"):
             if not 0.0 <= getattr(self, key) <= 1.0:
                 raise ConfigError(f"config key {key!r} must lie in [0, 1], got {getattr(self, key)}")
         if self.max_scale_change < 1.0:
@@ -182,6 +184,12 @@ class TrackerConfig:
     @property
     def uses_cf(self) -> bool:
         return VARIANT_BRANCHES[self.variant][1]
+
+    @property
+    def motion_prior(self) -> float:
+        """The cosine window's weight in this variant's response: ``window_influence`` with the CF branch,
+        ``semantic_window_influence`` without it."""
+        return self.window_influence if self.uses_cf else self.semantic_window_influence
 
     @classmethod
     def keys(cls) -> list[str]:

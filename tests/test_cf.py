@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from edcf_plugin.cf import (cf_response, cf_solve, cf_solve_stacked, context_offsets, cosine_window,
-                           gaussian_target)
+from edcf_plugin.cf import (centred_cosine_window, cf_response, cf_solve, cf_solve_stacked, context_offsets,
+                           cosine_window, gaussian_target)
 
 
 def circulant_conv_matrix(z: np.ndarray) -> np.ndarray:
@@ -120,6 +120,21 @@ def test_target_and_window():
     win = cosine_window(9, 8)
     assert win.shape == (9, 8) and win[0, 0] == 0 and win.max() <= 1
     assert context_offsets(10, 20) == [(0.0, -20.0), (-10.0, 0.0), (0.0, 20.0), (10.0, 0.0)]
+
+
+@pytest.mark.parametrize("h,w", [(128, 128), (123, 123), (9, 8), (6, 7)])
+def test_motion_prior_window_is_symmetric_about_zero_displacement(h, w):
+    """The motion prior peaks at (h // 2, w // 2), where a response grid has zero displacement, and falls off
+    equally on both sides of it (the symmetric Hann window of an even size peaks half a cell before)."""
+    win = centred_cosine_window(h, w, dtype=torch.float64)
+    cy, cx = h // 2, w // 2
+    assert win[cy, cx] == win.max() and abs(win[cy, cx].item() - 1.0) < 1e-12
+    for k in range(1, min(cy, h - 1 - cy) + 1):
+        assert torch.allclose(win[cy + k], win[cy - k])
+    for k in range(1, min(cx, w - 1 - cx) + 1):
+        assert torch.allclose(win[:, cx + k], win[:, cx - k])
+    if h % 2 and w % 2:
+        assert torch.equal(win, cosine_window(h, w, dtype=torch.float64))
 
 
 def test_detects_shift():

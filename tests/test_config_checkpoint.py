@@ -35,6 +35,7 @@ def test_config_rejects_unknown_keys_with_valid_list(tmp_path):
     ({"variant": "SiamFC", "search_size": 100}, "search_size >= exemplar_size"),
     ({"cf_lambda2": -0.1}, "'cf_lambda2' must be >= 0"),
     ({"window_influence": 1.5}, "'window_influence' must lie in"),
+    ({"semantic_window_influence": -0.1}, "'semantic_window_influence' must lie in"),
     ({"max_scale_change": 0.5}, "max_scale_change must be >= 1"),
     ({"cf_band": 1.0}, r"cf_band must lie in \[0, 1\)"),
     ({"cf_band": -1e-4}, r"cf_band must lie in \[0, 1\)"),

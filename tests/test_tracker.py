@@ -27,6 +27,24 @@ def test_edcf_follows_moving_scaling_target(moving_sequence):
     assert np.nanmean(iou(pred, gt)) > 0.6
 
 
+def test_semantic_only_trackers_have_their_own_motion_prior(moving_sequence):
+    """semantic_window_influence weighs the cosine window of SiamFC and EDSiam, window_influence that of the
+    trackers with the CF branch: at 1 the window alone places a semantic-only tracker (it never moves), while EDCF,
+    given the same value, still follows the target."""
+    frames, gt = moving_sequence
+    for variant in ("SiamFC", "EDSiam"):
+        t = build_tracker(variant, overrides={"semantic_window_influence": 1.0})
+        assert t.config.motion_prior == 1.0
+        pred = run(t, frames, gt[0])
+        centres = pred[:, :2] + pred[:, 2:] / 2
+        assert np.abs(centres - centres[0]).max() < 1e-6, variant
+        moved = run(build_tracker(variant), frames, gt[0])
+        assert np.abs(moved[:, :2] + moved[:, 2:] / 2 - centres[0]).max() > 5, variant
+    t = build_tracker("EDCF", overrides={"semantic_window_influence": 1.0})
+    assert t.config.motion_prior == t.config.window_influence == 0.25
+    assert np.nanmean(iou(run(t, frames, gt[0]), gt)) > 0.6
+
+
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_every_variant_tracks(variant):
     frames, gt = make_sequence(n=20, seed=1)

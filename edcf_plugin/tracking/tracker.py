@@ -441,10 +441,11 @@ class EDCFTracker:
         resp = fused.index_select(0, best_t.reshape(1))[0]
         resp = resp - resp.min()
         resp = resp / resp.sum().clamp_min(1e-12)
-        key = ("winnorm", hf, wf)
-        if key not in self._cache:
-            self._cache[key] = self._window(hf, wf) / self._window(hf, wf).sum()
-        resp = (1.0 - c.window_influence) * resp + c.window_influence * self._cache[key]
+        key = ("prior", hf, wf)
+        if key not in self._cache:                  # the motion prior, centred on zero displacement
+            prior = cf.centred_cosine_window(hf, wf, device=self.device)
+            self._cache[key] = prior / prior.sum()
+        resp = (1.0 - c.motion_prior) * resp + c.motion_prior * self._cache[key]
         # index_select, not t[best_t]: indexing by a 0-dim tensor reads it back to the host (no CUDA graph capture)
         pick = best_t.reshape(1)
         sem_peak = f_peak.index_select(0, pick).double() if f_peak is not None else \
