@@ -20,7 +20,7 @@
 #                      final7 never run and gone)
 #   seeds4             I4 again per fold with seeds 2 and 3, benched beside seed 1 (amendment 00:38: the spread
 #                      between trainings of one recipe; reported only, chooses nothing)
-#   semwindow          the motion prior of the semantic-only trackers (amendments 02:15 and 02:50, 2026-12-07):
+#   semwindow          the motion prior of the semantic-only trackers (amendments 02:15 and 02:45, 2026-12-07):
 #                      the I4 fold models of seeds 1-3 as SiamFC at each setting, then benchmarks/semantic_window_cv.py
 #   cfweight           cf_weight by cross-validation for I4 (amendment 20:55): each fold's I4 model on the fold's
 #                      videos at every weight, then benchmarks/cf_weight_cv.py applies the rule
@@ -149,7 +149,7 @@ case "${1:-}" in
     per_fold I4s2 train/configs/edcf_bundled.yaml --seed 2
     per_fold I4s3 train/configs/edcf_bundled.yaml --seed 3
     trial_select "I4s2 I4s3" "I4s2:I4,I4s3:I4,I4s3:I4s2" "I2 I3 S2 I4 I5 I6 I7 I4s2 I4s3" ;;
-  semwindow)   # the motion prior of the semantic-only trackers (amendments 02:15 and 02:50, 2026-12-07): each fold's
+  semwindow)   # the motion prior of the semantic-only trackers (amendments 02:15 and 02:45, 2026-12-07): each fold's
                # I4 model of seeds 1-3 as SiamFC on the fold's videos at every semantic_window_influence, with the
                # prior centred on zero displacement (the 02:15 runs, cv_*_semwin<W>_*.json, had it half a cell off)
     for f in A B C; do

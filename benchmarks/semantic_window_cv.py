@@ -4,7 +4,7 @@ UTC, 2026-12-07, session 18).
     python benchmarks/semantic_window_cv.py runs/model_cv/cfw [--prefix semwin]
 
 Reads DIR/cv_<fold>_<prefix><W>_<model>.json (`python -m train.evaluate` of each fold's model as SiamFC on the
-fold's held-out videos, `model_cv.sh semwindow`). Prefix semprior (default): the runs of the 02:50 amendment,
+fold's held-out videos, `model_cv.sh semwindow`). Prefix semprior (default): the runs of the 02:45 amendment,
 the motion prior centred on zero displacement. Prefix semwin: the void runs of 02:15 (the prior half a cell off
 centre; 0.25 read from the runs made before, cv_<fold>_semantic[_<model>].json). Prints one row per (model, video), each setting's
 score (the mean AUC over the 27 runs) with its paired difference to 0.25 (mean ± SE over the 9 models), the rule's
@@ -43,7 +43,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("dir", type=Path, help="the folder model_cv.sh semwindow wrote")
     ap.add_argument("--prefix", default="semprior", choices=("semprior", "semwin"),
-                    help="semprior: the centred prior (02:50); semwin: the void 02:15 runs")
+                    help="semprior: the centred prior (02:45); semwin: the void 02:15 runs")
     args = ap.parse_args()
     runs: dict[tuple[str, str], dict[str, float]] = {}      # (model_fold, video) -> setting -> AUC
     revisions = set()
