@@ -1,4 +1,4 @@
-"""The semantic-only motion-prior rule of benchmarks/plans/model_cv_2026-12-06.md (amendments of 02:15 and 02:50
+"""The semantic-only motion-prior rule of benchmarks/plans/model_cv_2026-12-06.md (amendments of 02:15 and 02:45
 UTC, 2026-12-07, session 18).
 
     python benchmarks/semantic_window_cv.py runs/model_cv/cfw [--prefix semwin]
