@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The bench stages of benchmarks/plans/model_2026-12-06.md. Run from the repository root, in a venv whose cv2 has
-# the contrib trackers (docs/bench.md), nothing else running. Stages: select | b1a | b1b (b1a and b1b
-# report the shipped model; the first plan's b2 ablation of recipe I is in git history, its output in
-# results/model_2026-12-06/b2/).
+# the contrib trackers (docs/bench.md), nothing else running. Stages: select | b1a | b1b | b1b-targets |
+# targets-prior (b1a and b1b report the shipped model; targets-prior the target rows again after the motion prior
+# was centred, 2026-12-07; OUT_DIR names b1a's folder; the first plan's b2 ablation of recipe I is in git history,
+# its output in results/model_2026-12-06/b2/).
 set -euo pipefail
 PLAN=${PLAN:-runs/model_plan}
 SEQ=${SEQ:-../shared/data/sequences}
@@ -17,7 +18,7 @@ case "${1:-}" in
     B=${B:-edcf_plugin/models/edcf_default.pth}
     edcf bench --root "$SEQ" --split bench --trackers "EDCF-realtime,EDCF-fast,CSRT" --weights "$B" \
       --runs 5 --init-jitter 1 --threads 2 --startup-runs 3 \
-      --pairs "EDCF-realtime:CSRT,EDCF-fast:CSRT" --out "$PLAN/bench_b1a" ;;
+      --pairs "EDCF-realtime:CSRT,EDCF-fast:CSRT" --out "$PLAN/${OUT_DIR:-bench_b1a}" ;;
   b1b)      # issue 19 items 5-6, accuracy, one run, 5 starts: the bundled model (reference preset; its semantic
             # branch alone; its CF branch alone = CACFNet+), the variants' own shipped weights, EDCF from scratch at
             # the same recipe and budget (model_cv.sh scratch4), CSRT (amendment 17:59 of plans/model_cv_2026-12-06.md)
@@ -34,5 +35,18 @@ case "${1:-}" in
     edcf bench --root "$SEQ" --split bench --trackers "EDCF-reference@bundled=$B,SiamFC@bundled=$B,CSRT" \
       --runs 5 --init-jitter 1 --threads 2 --startup-runs 0 --resume \
       --pairs "EDCF-reference@bundled:CSRT,SiamFC@bundled:CSRT" --out "$PLAN/bench_b1b" ;;
-  *) echo "usage: $0 select|b1a|b1b|b1b-targets" >&2; exit 2 ;;
+  targets-prior)   # amendment 02:45 of plans/model_cv_2026-12-06.md: b1b-targets' rows tracked again with the
+                   # motion prior centred on zero displacement, into their own folder; CSRT's runs (which no prior
+                   # touches) copied from bench_b1b and reused
+    B=${B:-edcf_plugin/models/edcf_default.pth}
+    D="$PLAN/bench_targets_prior"
+    for r in 1 2 3 4 5; do
+        mkdir -p "$D/jobs/run$r" "$D/boxes/run$r"
+        [ -f "$D/jobs/run$r/CSRT.json" ] || cp "$PLAN/bench_b1b/jobs/run$r/CSRT.json" "$D/jobs/run$r/"
+        [ -d "$D/boxes/run$r/CSRT" ] || cp -r "$PLAN/bench_b1b/boxes/run$r/CSRT" "$D/boxes/run$r/"
+    done
+    edcf bench --root "$SEQ" --split bench --trackers "EDCF-reference@bundled=$B,SiamFC@bundled=$B,CSRT" \
+      --runs 5 --init-jitter 1 --threads 2 --startup-runs 0 --resume \
+      --pairs "EDCF-reference@bundled:CSRT,SiamFC@bundled:CSRT" --out "$D" ;;
+  *) echo "usage: $0 select|b1a|b1b|b1b-targets|targets-prior" >&2; exit 2 ;;
 esac
