@@ -12,6 +12,8 @@ import argparse
 import json
 from pathlib import Path
 
+from setting_rule import choose
+
 FOLDS = ("A", "B", "C")
 SELECTABLE = ("0.5", "0.6", "0.7", "0.8", "0.9")     # fused EDCF weights the rule may choose
 INCUMBENT = "0.8"
@@ -22,9 +24,7 @@ MARGIN, TIE = 1.0, 0.3
 def decide(score: dict[str, float]) -> dict:
     """W* = the best selectable weight (within TIE of the top: the one closest to the incumbent); adopted when it
     beats the incumbent by MARGIN points."""
-    top = max(score[w] for w in SELECTABLE)
-    best = min((w for w in SELECTABLE if score[w] >= top - TIE), key=lambda w: abs(float(w) - float(INCUMBENT)))
-    adopt = best != INCUMBENT and score[best] >= score[INCUMBENT] + MARGIN
+    best, adopt = choose(score, SELECTABLE, INCUMBENT, MARGIN, TIE)
     return {"best": best, "adopt": adopt, "cf_weight": float(best if adopt else INCUMBENT)}
 
 

@@ -17,6 +17,8 @@ import json
 import statistics
 from pathlib import Path
 
+from setting_rule import choose
+
 FOLDS = ("A", "B", "C")
 MODELS = ("I4", "I4s2", "I4s3")
 SETTINGS = ("0.15", "0.25", "0.35", "0.45", "0.55")
@@ -33,9 +35,7 @@ def result_file(folder: Path, fold: str, model: str, setting: str, prefix: str) 
 def decide(score: dict[str, float]) -> dict:
     """W* = the best setting (within TIE of the top: the one closest to the incumbent); adopted when it beats the
     incumbent by MARGIN points."""
-    top = max(score.values())
-    best = min((s for s in SETTINGS if score[s] >= top - TIE), key=lambda s: abs(float(s) - float(INCUMBENT)))
-    adopt = best != INCUMBENT and score[best] >= score[INCUMBENT] + MARGIN
+    best, adopt = choose(score, SETTINGS, INCUMBENT, MARGIN, TIE)
     return {"best": best, "adopt": adopt, "semantic_window_influence": float(best if adopt else INCUMBENT)}
 
 
