@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The bench stages of benchmarks/plans/model_2026-12-06.md. Run from the repository root, in a venv whose cv2 has
 # the contrib trackers (docs/bench.md), nothing else running. Stages: select | b1a | b1b | b1b-targets |
-# targets-prior (b1a and b1b report the shipped model; targets-prior the target rows again after the motion prior
-# was centred, 2026-12-07; OUT_DIR names b1a's folder; the first plan's b2 ablation of recipe I is in git history,
+# targets-prior | ablation-prior (b1a and b1b report the shipped model; targets-prior and ablation-prior the
+# target rows and section 2's rows again after the motion prior was centred, 2026-12-07; OUT_DIR names b1a's folder; the first plan's b2 ablation of recipe I is in git history,
 # its output in results/model_2026-12-06/b2/).
 set -euo pipefail
 PLAN=${PLAN:-runs/model_plan}
@@ -48,5 +48,22 @@ case "${1:-}" in
     edcf bench --root "$SEQ" --split bench --trackers "EDCF-reference@bundled=$B,SiamFC@bundled=$B,CSRT" \
       --runs 5 --init-jitter 1 --threads 2 --startup-runs 0 --resume \
       --pairs "EDCF-reference@bundled:CSRT,SiamFC@bundled:CSRT" --out "$D" ;;
-  *) echo "usage: $0 select|b1a|b1b|b1b-targets|targets-prior" >&2; exit 2 ;;
+  ablation-prior)  # section 2's own-weight rows again with the centred motion prior (2026-12-07), CSRT's and the
+                   # reference's runs copied from bench_targets_prior and reused (EDCF from scratch not re-run)
+    B=${B:-edcf_plugin/models/edcf_default.pth}
+    V=${V:-edcf_plugin/models/variants}
+    D="$PLAN/bench_ablation_prior"
+    for r in 1 2 3 4 5; do
+        mkdir -p "$D/jobs/run$r" "$D/boxes/run$r"
+        for t in CSRT EDCF-reference@bundled; do
+            [ -f "$D/jobs/run$r/$t.json" ] || cp "$PLAN/bench_targets_prior/jobs/run$r/$t.json" "$D/jobs/run$r/"
+            [ -d "$D/boxes/run$r/$t" ] || cp -r "$PLAN/bench_targets_prior/boxes/run$r/$t" "$D/boxes/run$r/"
+        done
+    done
+    edcf bench --root "$SEQ" --split bench \
+      --trackers "EDCF-reference@bundled=$B,CACFNet+@bundled=$B,SiamFC@own=$V/siamfc.pth,EDSiam@own=$V/edsiam.pth,CACFNet@own=$V/cacfnet.pth,CSRT" \
+      --runs 5 --init-jitter 1 --threads 2 --startup-runs 0 --resume \
+      --pairs "EDCF-reference@bundled:CACFNet+@bundled,CACFNet+@bundled:CACFNet@own,EDCF-reference@bundled:EDSiam@own,EDSiam@own:SiamFC@own" \
+      --out "$D" ;;
+  *) echo "usage: $0 select|b1a|b1b|b1b-targets|targets-prior|ablation-prior" >&2; exit 2 ;;
 esac
