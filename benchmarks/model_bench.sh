@@ -2,8 +2,9 @@
 # The bench stages of benchmarks/plans/model_2026-12-06.md. Run from the repository root, in a venv whose cv2 has
 # the contrib trackers (docs/bench.md), nothing else running. Stages: select | b1a | b1b | b1b-targets |
 # targets-prior | ablation-prior (b1a and b1b report the shipped model; targets-prior and ablation-prior the
-# target rows and section 2's rows again after the motion prior was centred, 2026-12-07; OUT_DIR names b1a's folder; the first plan's b2 ablation of recipe I is in git history,
-# its output in results/model_2026-12-06/b2/).
+# target rows and section 2's semantic-only rows again after the motion prior was centred, 2026-12-07; OUT_DIR
+# names b1a's folder; the first plan's b2 ablation of recipe I is in git history, its output in
+# results/model_2026-12-06/b2/).
 set -euo pipefail
 PLAN=${PLAN:-runs/model_plan}
 SEQ=${SEQ:-../shared/data/sequences}
@@ -48,8 +49,8 @@ case "${1:-}" in
     edcf bench --root "$SEQ" --split bench --trackers "EDCF-reference@bundled=$B,SiamFC@bundled=$B,CSRT" \
       --runs 5 --init-jitter 1 --threads 2 --startup-runs 0 --resume \
       --pairs "EDCF-reference@bundled:CSRT,SiamFC@bundled:CSRT" --out "$D" ;;
-  ablation-prior)  # section 2's own-weight rows again with the centred motion prior (2026-12-07), CSRT's and the
-                   # reference's runs copied from bench_targets_prior and reused (EDCF from scratch not re-run)
+  ablation-prior)  # section 2's semantic-only rows again with the centred motion prior (2026-12-07), CSRT's and
+                   # the reference's runs copied from bench_targets_prior and reused (the g and f + g rows not re-run)
     B=${B:-edcf_plugin/models/edcf_default.pth}
     V=${V:-edcf_plugin/models/variants}
     D="$PLAN/bench_ablation_prior"
@@ -61,9 +62,9 @@ case "${1:-}" in
         done
     done
     edcf bench --root "$SEQ" --split bench \
-      --trackers "EDCF-reference@bundled=$B,CACFNet+@bundled=$B,SiamFC@own=$V/siamfc.pth,EDSiam@own=$V/edsiam.pth,CACFNet@own=$V/cacfnet.pth,CSRT" \
+      --trackers "EDCF-reference@bundled=$B,SiamFC@own=$V/siamfc.pth,EDSiam@own=$V/edsiam.pth,CSRT" \
       --runs 5 --init-jitter 1 --threads 2 --startup-runs 0 --resume \
-      --pairs "EDCF-reference@bundled:CACFNet+@bundled,CACFNet+@bundled:CACFNet@own,EDCF-reference@bundled:EDSiam@own,EDSiam@own:SiamFC@own" \
+      --pairs "EDCF-reference@bundled:EDSiam@own,EDSiam@own:SiamFC@own" \
       --out "$D" ;;
   *) echo "usage: $0 select|b1a|b1b|b1b-targets|targets-prior|ablation-prior" >&2; exit 2 ;;
 esac
