@@ -9,6 +9,18 @@ set -euo pipefail
 PLAN=${PLAN:-runs/model_plan}
 SEQ=${SEQ:-../shared/data/sequences}
 VAL="$SEQ/Bolt $SEQ/dtb70_Animal3 $SEQ/dtb70_Surfing06 $SEQ/uav10_wakeboard10"
+reuse_runs() {  # FROM TO TRACKER...: the trackers' five stored runs (job records and boxes) copied from one bench
+               # folder into another, where `edcf bench --resume` reuses them (its job identity ignores the
+               # package's code, so only runs the change under test cannot touch are copied)
+    local from=$1 to=$2 r t; shift 2
+    for r in 1 2 3 4 5; do
+        mkdir -p "$to/jobs/run$r" "$to/boxes/run$r"
+        for t in "$@"; do
+            [ -f "$to/jobs/run$r/$t.json" ] || cp "$from/jobs/run$r/$t.json" "$to/jobs/run$r/"
+            [ -d "$to/boxes/run$r/$t" ] || cp -r "$from/boxes/run$r/$t" "$to/boxes/run$r/"
+        done
+    done
+}
 case "${1:-}" in
   select)   # the rule: R1's exported best.pth against the current bundled model, validation videos, 3 starts
     python -m edcf_plugin.training.export "$PLAN/r1/best.pth" "$PLAN/r1/model.pth" "issue 19 R1 (plan 2026-12-06)"
@@ -41,11 +53,7 @@ case "${1:-}" in
                    # touches) copied from bench_b1b and reused
     B=${B:-edcf_plugin/models/edcf_default.pth}
     D="$PLAN/bench_targets_prior"
-    for r in 1 2 3 4 5; do
-        mkdir -p "$D/jobs/run$r" "$D/boxes/run$r"
-        [ -f "$D/jobs/run$r/CSRT.json" ] || cp "$PLAN/bench_b1b/jobs/run$r/CSRT.json" "$D/jobs/run$r/"
-        [ -d "$D/boxes/run$r/CSRT" ] || cp -r "$PLAN/bench_b1b/boxes/run$r/CSRT" "$D/boxes/run$r/"
-    done
+    reuse_runs "$PLAN/bench_b1b" "$D" CSRT
     edcf bench --root "$SEQ" --split bench --trackers "EDCF-reference@bundled=$B,SiamFC@bundled=$B,CSRT" \
       --runs 5 --init-jitter 1 --threads 2 --startup-runs 0 --resume \
       --pairs "EDCF-reference@bundled:CSRT,SiamFC@bundled:CSRT" --out "$D" ;;
@@ -54,13 +62,7 @@ case "${1:-}" in
     B=${B:-edcf_plugin/models/edcf_default.pth}
     V=${V:-edcf_plugin/models/variants}
     D="$PLAN/bench_ablation_prior"
-    for r in 1 2 3 4 5; do
-        mkdir -p "$D/jobs/run$r" "$D/boxes/run$r"
-        for t in CSRT EDCF-reference@bundled; do
-            [ -f "$D/jobs/run$r/$t.json" ] || cp "$PLAN/bench_targets_prior/jobs/run$r/$t.json" "$D/jobs/run$r/"
-            [ -d "$D/boxes/run$r/$t" ] || cp -r "$PLAN/bench_targets_prior/boxes/run$r/$t" "$D/boxes/run$r/"
-        done
-    done
+    reuse_runs "$PLAN/bench_targets_prior" "$D" CSRT EDCF-reference@bundled
     edcf bench --root "$SEQ" --split bench \
       --trackers "EDCF-reference@bundled=$B,SiamFC@own=$V/siamfc.pth,EDSiam@own=$V/edsiam.pth,CSRT" \
       --runs 5 --init-jitter 1 --threads 2 --startup-runs 0 --resume \

@@ -6,9 +6,9 @@ UTC, 2026-12-07, session 18).
 Reads DIR/cv_<fold>_<prefix><W>_<model>.json (`python -m train.evaluate` of each fold's model as SiamFC on the
 fold's held-out videos, `model_cv.sh semwindow`). Prefix semprior (default): the runs of the 02:45 amendment,
 the motion prior centred on zero displacement. Prefix semwin: the void runs of 02:15 (the prior half a cell off
-centre; 0.25 read from the runs made before, cv_<fold>_semantic[_<model>].json). Prints one row per (model, video), each setting's
-score (the mean AUC over the 27 runs) with its paired difference to 0.25 (mean ± SE over the 9 models), the rule's
-outcome, and writes DIR/semantic_window_cv_<prefix>.json.
+centre; 0.25 read from the runs made before, cv_<fold>_semantic[_<model>].json). Prints one row per (model,
+video), each setting's score (the mean AUC over the 27 runs) with its paired difference to 0.25 (mean ± SE over
+the 9 models), the rule's outcome, and writes DIR/semantic_window_cv_<prefix>.json.
 """
 from __future__ import annotations
 
@@ -47,6 +47,7 @@ def main() -> None:
     args = ap.parse_args()
     runs: dict[tuple[str, str], dict[str, float]] = {}      # (model_fold, video) -> setting -> AUC
     revisions = set()
+    key = "semantic_window_influence" if args.prefix == "semprior" else "window_influence"   # the key each set varied
     for setting in SETTINGS:
         for fold in FOLDS:
             for model in MODELS:
@@ -55,10 +56,8 @@ def main() -> None:
                 (entry,) = res["models"].values()
                 if entry["variant"] != "SiamFC":
                     raise SystemExit(f"{fold}/{model}/{setting}: variant {entry['variant']}, expected SiamFC")
-                wanted = float(setting)
-                key = "semantic_window_influence" if args.prefix == "semprior" else "window_influence"
                 got = entry["tracker_config"][key]
-                if abs(float(got) - wanted) > 1e-9:
+                if abs(float(got) - float(setting)) > 1e-9:
                     raise SystemExit(f"{fold}/{model}/{setting}: ran with {key} {got}")
                 for video, r in entry["sequences"].items():
                     runs.setdefault((f"{model}_{fold}", video), {})[setting] = r["auc"]

@@ -445,7 +445,8 @@ class EDCFTracker:
         if key not in self._cache:                  # the motion prior, centred on zero displacement
             prior = cf.centred_cosine_window(hf, wf, device=self.device)
             self._cache[key] = prior / prior.sum()
-        resp = (1.0 - c.motion_prior) * resp + c.motion_prior * self._cache[key]
+        prior_weight = c.motion_prior
+        resp = (1.0 - prior_weight) * resp + prior_weight * self._cache[key]
         # index_select, not t[best_t]: indexing by a 0-dim tensor reads it back to the host (no CUDA graph capture)
         pick = best_t.reshape(1)
         sem_peak = f_peak.index_select(0, pick).double() if f_peak is not None else \
