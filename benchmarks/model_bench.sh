@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # The bench stages of benchmarks/plans/model_2026-12-06.md. Run from the repository root, in a venv whose cv2 has
 # the contrib trackers (docs/bench.md), nothing else running. Stages: select | b1a | b1b | b1b-targets |
-# targets-prior | ablation-prior (b1a and b1b report the shipped model; targets-prior and ablation-prior the
-# target rows and section 2's semantic-only rows again after the motion prior was centred, 2026-12-07; OUT_DIR
-# names b1a's folder; the first plan's b2 ablation of recipe I is in git history, its output in
+# targets-prior | ablation-prior | ablation-cf-prior (b1a and b1b report the shipped model; targets-prior and
+# ablation-prior the target rows and section 2's semantic-only rows again after the motion prior was centred,
+# 2026-12-07; ablation-cf-prior section 2's other rows with it, with the reference and CSRT; OUT_DIR names b1a's
+# folder; the first plan's b2 ablation of recipe I is in git history, its output in
 # results/model_2026-12-06/b2/).
 set -euo pipefail
 PLAN=${PLAN:-runs/model_plan}
 SEQ=${SEQ:-../shared/data/sequences}
 VAL="$SEQ/Bolt $SEQ/dtb70_Animal3 $SEQ/dtb70_Surfing06 $SEQ/uav10_wakeboard10"
 reuse_runs() {  # FROM TO TRACKER...: the trackers' five stored runs (job records and boxes) copied from one bench
-               # folder into another, where `edcf bench --resume` reuses them (its job identity ignores the
-               # package's code, so only runs the change under test cannot touch are copied)
+               # folder into another, where `edcf bench --resume` reuses them when their job identity (since
+               # 2026-12-07 the package's code included) is the same
     local from=$1 to=$2 r t; shift 2
     for r in 1 2 3 4 5; do
         mkdir -p "$to/jobs/run$r" "$to/boxes/run$r"
@@ -68,5 +69,15 @@ case "${1:-}" in
       --runs 5 --init-jitter 1 --threads 2 --startup-runs 0 --resume \
       --pairs "EDCF-reference@bundled:EDSiam@own,EDSiam@own:SiamFC@own" \
       --out "$D" ;;
-  *) echo "usage: $0 select|b1a|b1b|b1b-targets|targets-prior|ablation-prior" >&2; exit 2 ;;
+  ablation-cf-prior)  # section 2's rows with the CF branch (g, f + g) tracked again with the centred motion prior
+                      # (2026-12-07, session 19), with the reference and CSRT in the same run; chooses nothing
+    B=${B:-edcf_plugin/models/edcf_default.pth}
+    V=${V:-edcf_plugin/models/variants}
+    SCRATCH=${SCRATCH:-runs/model_cv/final4/EDCF-scratch/model.pth}
+    edcf bench --root "$SEQ" --split bench \
+      --trackers "EDCF-reference@bundled=$B,CACFNet+@bundled=$B,CACFNet@own=$V/cacfnet.pth,EDCF-reference@scratch=$SCRATCH,CSRT" \
+      --runs 5 --init-jitter 1 --threads 2 --startup-runs 0 --resume \
+      --pairs "EDCF-reference@bundled:CSRT,EDCF-reference@bundled:CACFNet+@bundled,CACFNet+@bundled:CACFNet@own,EDCF-reference@bundled:EDCF-reference@scratch,CACFNet@own:CSRT" \
+      --out "$PLAN/bench_ablation_cf_prior" ;;
+  *) echo "usage: $0 select|b1a|b1b|b1b-targets|targets-prior|ablation-prior|ablation-cf-prior" >&2; exit 2 ;;
 esac

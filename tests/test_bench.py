@@ -376,3 +376,52 @@ def test_bench_resume_reuses_only_the_same_finished_runs(bench_root, tmp_path, c
     assert main([*base[:-4], "--init-jitter", "2", "--out", str(out), "--runs", "2", "--resume"]) == 0
     printed = capsys.readouterr().out
     assert "CACFNet-fast run 1: reused" in printed and "CACFNet-fast run 2: reused" not in printed
+
+
+def test_bench_resume_reruns_what_a_change_of_the_tracker_code_could_have_changed(bench_root, tmp_path, capsys,
+                                                                                   monkeypatch):
+    """The same job spec after an edit of the package (or another torch) is another measurement: nothing reused."""
+    import edcf_plugin.commands.bench as bench
+
+    out = tmp_path / "code"
+    args = ["bench", "--root", str(bench_root), "--trackers", "CACFNet-fast", "--threads", "1", "--startup-runs", "0",
+            "--out", str(out), "--runs", "1", "--resume"]
+    assert main(args) == 0
+    stored = json.loads((out / "jobs" / "run1" / "CACFNet-fast.json").read_text())["spec"]
+    assert stored["code_sha256"] == bench.package_code_sha256() and len(stored["code_sha256"]) == 64
+    assert stored["library"].startswith("torch ")
+    capsys.readouterr()
+    assert main(args) == 0
+    assert "CACFNet-fast run 1: reused" in capsys.readouterr().out                  # unchanged code: reused
+    monkeypatch.setattr(bench, "package_code_sha256", lambda: "0" * 64)
+    assert main(args) == 0
+    assert "CACFNet-fast run 1: reused" not in capsys.readouterr().out              # edited package: run again
+    monkeypatch.undo()
+    monkeypatch.setattr(bench, "_library_version", lambda kind: "torch 0.0")
+    assert main(args) == 0
+    assert "CACFNet-fast run 1: reused" not in capsys.readouterr().out              # another torch: run again
+
+
+def test_package_code_hash_follows_the_sources(tmp_path, monkeypatch):
+    """The code hash changes with a source file's bytes and with its name, and with nothing else in the tree."""
+    import edcf_plugin.commands.bench as bench
+
+    pkg = tmp_path / "pkg"
+    (pkg / "commands").mkdir(parents=True)
+    (pkg / "a.py").write_text("x = 1\n")
+    (pkg / "commands" / "bench.py").write_text("y = 2\n")
+    monkeypatch.setattr(bench, "__file__", str(pkg / "commands" / "bench.py"))
+
+    def digest():
+        bench.package_code_sha256.cache_clear()
+        return bench.package_code_sha256()
+
+    first = digest()
+    (pkg / "notes.txt").write_text("not code")
+    assert digest() == first
+    (pkg / "a.py").write_text("x = 2\n")
+    second = digest()
+    assert second != first
+    (pkg / "a.py").rename(pkg / "b.py")
+    assert digest() != second
+    bench.package_code_sha256.cache_clear()

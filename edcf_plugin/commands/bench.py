@@ -29,9 +29,10 @@ How it is made fair (every point is recorded in ``results.json``):
   the paired difference of two trackers run by run (same starts) with its standard error. Whole pixels keep
   OpenCV's rounded box moved by exactly the same amount. Scores compare with the unmoved ground truth.
 * every finished (tracker, run) is stored in ``--out``/``jobs/``; ``--resume`` reuses those whose job is the
-  same (tracker, weights file content, frame files, start, threads, device; paths are compared resolved, and the
-  weights by content, so a bench resumed from another folder or with other spellings of the paths reuses them),
-  so an interrupted bench, or one given more ``--runs``, runs only what is missing.
+  same (tracker, weights file content, frame files, start, threads, device, this package's source code, torch's
+  or OpenCV's version; paths are compared resolved, and the weights by content, so a bench resumed from another
+  folder or with other spellings of the paths reuses them), so an interrupted bench, or one given more
+  ``--runs``, runs only what is missing, and a bench resumed after a change of the code reruns everything.
 
 An OpenCV tracker that reports failure (``ok`` False; OpenCV then returns ``0,0,0,0``) keeps its previous box:
 the one-pass (OPE) protocol has no re-initialisation. Accuracy: :func:`edcf_plugin.formats.metrics.ope_scores` per
@@ -43,6 +44,8 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
+import hashlib
 import json
 import os
 import platform
@@ -319,16 +322,44 @@ def worker_env(threads: int, malloc_tuning: bool) -> dict:
     return env
 
 
+@functools.lru_cache(maxsize=None)
+def package_code_sha256() -> str:
+    """sha256 over this package's Python sources (relative paths and bytes, in path order): the code that makes a
+    bench run's boxes, the OpenCV runs' loop included."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _library_version(kind: str) -> str | None:
+    """The version of the library that tracks: torch for EDCF, OpenCV for its trackers."""
+    if kind == "edcf":
+        from importlib.metadata import PackageNotFoundError, version
+        try:
+            return "torch " + version("torch")
+        except PackageNotFoundError:
+            return None
+    try:
+        import cv2
+    except ImportError:
+        return None
+    return "cv2 " + cv2.__version__
+
+
 def job_identity(spec: dict, malloc_tuning: bool) -> dict:
-    """What makes two tracker runs the same measurement: the job spec, the allocator setting and the content hash
-    of the weights file (the bundled model's when the spec names none)."""
+    """What makes two tracker runs the same measurement: the job spec, the allocator setting, the content hash
+    of the weights file (the bundled model's when the spec names none), and the code that tracks: this package's
+    sources and torch's or OpenCV's version (a bench resumed after a change of the tracker reruns everything)."""
     from ..checkpoint import default_weights, file_sha256
 
     weights = spec.get("weights")
     if not weights and spec.get("kind") == "edcf":
         weights = str(default_weights(spec.get("variant") or "EDCF"))
     return {**spec, "malloc_tuning": malloc_tuning,
-            "weights_sha256": file_sha256(weights) if weights and Path(weights).is_file() else None}
+            "weights_sha256": file_sha256(weights) if weights and Path(weights).is_file() else None,
+            "code_sha256": package_code_sha256(), "library": _library_version(spec.get("kind", ""))}
 
 
 def finished_job(path: Path, identity: dict) -> dict | None:
