@@ -173,3 +173,26 @@ def test_bundled_models_from_imagenet_weights_ship_with_the_torchvision_notice()
         if init.get("kind") == "imagenet-alexnet":
             assert len(init["sha256"]) == 64, path
             assert path.name in notice and "BSD 3-Clause" in notice, f"{path.name} derives from torchvision's weights"
+
+
+def test_shipped_models_name_no_path_of_the_machine_that_trained_them():
+    """Provenance in the shipped checkpoints is relative (a package file, a recipe, a run folder): no absolute path,
+    no home directory, no site-packages of one machine."""
+    from edcf_plugin.checkpoint import VARIANT_WEIGHTS, VARIANT_WEIGHTS_DIR
+
+    def strings(obj):
+        if isinstance(obj, dict):
+            for value in obj.values():
+                yield from strings(value)
+        elif isinstance(obj, (list, tuple)):
+            for value in obj:
+                yield from strings(value)
+        elif isinstance(obj, str):
+            yield obj
+
+    variants = (VARIANT_WEIGHTS_DIR / name for name in VARIANT_WEIGHTS.values())
+    for path in [DEFAULT_WEIGHTS] + [p for p in variants if p.is_file()]:
+        meta = load_checkpoint(path)["metadata"]
+        for text in strings(meta):
+            assert not text.startswith(("/", "~")) and "site-packages" not in text and ":\\" not in text, \
+                f"{path.name} records a machine's path: {text}"
