@@ -22,6 +22,8 @@
 #                      between trainings of one recipe; reported only, chooses nothing)
 #   semwindow          the motion prior of the semantic-only trackers (amendments 02:15 and 02:45, 2026-12-07):
 #                      the I4 fold models of seeds 1-3 as SiamFC at each setting, then benchmarks/semantic_window_cv.py
+#   cfweight-prior     the fused trackers' cf_weight, then window_influence, again on the centred motion prior
+#                      (amendment 05:00 UTC 2026-12-07), the same rule and fold models
 #   cfweight           cf_weight by cross-validation for I4 (amendment 20:55): each fold's I4 model on the fold's
 #                      videos at every weight, then benchmarks/cf_weight_cv.py applies the rule
 set -euo pipefail
@@ -170,7 +172,26 @@ case "${1:-}" in
         fold_evaluate "$OUT/cfw/cv_${f}_semantic.json" $f "fold$f=$OUT/I4_$f/model.pth:SiamFC"
     done
     python benchmarks/cf_weight_cv.py "$OUT/cfw" ;;
+  cfweight-prior)  # amendment 05:00 UTC 2026-12-07: cf_weight, then the fused window_influence at its choice, on
+                   # the centred motion prior; each fold's I4 model of seed 1 (trained again when missing)
+    per_fold I4 train/configs/edcf_bundled.yaml
+    D="$OUT/cfw_prior"
+    mkdir -p "$D"
+    for f in A B C; do
+        for w in 0.5 0.6 0.7 0.8 0.9 1.0; do
+            fold_evaluate "$D/cv_${f}_$w.json" $f "fold$f=$OUT/I4_$f/model.pth:EDCF" --set "cf_weight=$w"
+        done
+    done
+    python benchmarks/cf_weight_cv.py "$D"
+    w=$(python -c "import json, sys; print(f\"{json.load(open(sys.argv[1]))['cf_weight']:.1f}\")" "$D/cf_weight_cv.json")
+    for f in A B C; do
+        for v in 0.15 0.35; do
+            fold_evaluate "$D/cv_${f}_${w}_win$v.json" $f "fold$f=$OUT/I4_$f/model.pth:EDCF" --set "cf_weight=$w" \
+                --set "window_influence=$v"
+        done
+    done
+    python benchmarks/cf_weight_cv.py "$D" --window ;;
   final)
     all_videos final train/configs/ablation_imagenet.yaml ;;
-  *) echo "usage: $0 train|select|final|train2|select2|train3|select3|final3|trainS2|selectS2|finalS2|train4|select4|final4|scratch4|cfweight|train5|select5|train6|select6|train7|select7|seeds4|semwindow" >&2; exit 2 ;;
+  *) echo "usage: $0 train|select|final|train2|select2|train3|select3|final3|trainS2|selectS2|finalS2|train4|select4|final4|scratch4|cfweight|cfweight-prior|train5|select5|train6|select6|train7|select7|seeds4|semwindow" >&2; exit 2 ;;
 esac
