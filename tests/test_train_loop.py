@@ -182,6 +182,11 @@ def test_validation_tracks_each_branch_and_selects_the_checkpoint(tmp_path):
     assert hist["best_val_auc"] == pytest.approx(max(r["val/mean_auc"] for r in rows))   # select: mean
     best = torch.load(out / "best.pth", map_location="cpu", weights_only=True)
     assert best["metrics"]["val/mean_auc"] == pytest.approx(hist["best_val_auc"])
+    # the run records the library versions its numbers depend on, in the history and in every checkpoint
+    env = hist["environment"]
+    assert env["torch"] == f"torch {torch.__version__}"
+    assert env["numpy"] == f"numpy {np.__version__}" and env["python"].count(".") == 2
+    assert best["metadata"]["environment"] == env
     # wrong settings are refused before any training
     with pytest.raises(ConfigError, match="needs validation branches"):
         tiny_cfg(validation={"root": str(root), "sequences": ["seqB"], "select": "cf"})

@@ -16,6 +16,7 @@ import errno
 import json
 import math
 import os
+import platform
 import random
 import time
 import warnings
@@ -263,7 +264,8 @@ def train(cfg: TrainConfig, out_dir: str | Path, device: str = "cpu",
 
     def checkpoint(epoch: int, metrics: dict) -> dict:
         meta = {"trained": True, "step": step, "epoch": epoch, "train_config": cfg.to_dict(), "init": init_meta,
-                "git_revision": records.revision, "world_size": world, "device": str(dev)}
+                "git_revision": records.revision, "environment": records.environment, "world_size": world,
+                "device": str(dev)}
         return make_checkpoint(net, cfg.variant, tracker_cfg, metadata=meta, extra={
             "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
             "scaler": scaler.state_dict() if scaler.is_enabled() else {},
@@ -318,6 +320,25 @@ def train(cfg: TrainConfig, out_dir: str | Path, device: str = "cpu",
     return result
 
 
+def training_environment() -> dict:
+    """The versions a run's numbers depend on beyond the code and the seed (decoding, resizing, random streams,
+    kernels): Python and the installed torch, numpy, OpenCV and Pillow distributions (None where absent)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(*names: str) -> str | None:
+        for name in names:
+            try:
+                return f"{name} {version(name)}"
+            except PackageNotFoundError:
+                continue
+        return None
+
+    return {"python": platform.python_version(), "torch": installed("torch"), "numpy": installed("numpy"),
+            "opencv": installed("opencv-contrib-python-headless", "opencv-contrib-python", "opencv-python-headless",
+                                "opencv-python"),
+            "pillow": installed("pillow", "Pillow")}
+
+
 class _RunRecords:
     """What the main process writes of a run: TensorBoard scalars and ``metrics.jsonl`` every ``log_every`` steps;
     at each epoch's end the history, ``last.pth`` (``best.pth`` when the validation figure ``validation.select``
@@ -329,6 +350,7 @@ class _RunRecords:
         self.out, self.cfg, self.history, self.best, self.keep_epochs = out, cfg, history, best, keep_epochs
         self.select_key = VALIDATION_SELECT[cfg.validation.select]
         self.revision = git_revision()
+        self.environment = training_environment()
         self.log_path = out / "metrics.jsonl"
         self.writer = None
         try:
@@ -362,8 +384,9 @@ class _RunRecords:
             _save(ckpt, self.out / f"epoch_{epoch + 1:03d}.pth")
         if improved:
             _save(ckpt, self.out / "best.pth")
-        _atomic_json(self.out / "history.json", {"git_revision": self.revision, "train_config": self.cfg.to_dict(),
-                                                 "history": self.history, "best_val_auc": self.best})
+        _atomic_json(self.out / "history.json", {"git_revision": self.revision, "environment": self.environment,
+                                                 "train_config": self.cfg.to_dict(), "history": self.history,
+                                                 "best_val_auc": self.best})
         msg = f"[edcf train] epoch {epoch + 1}/{epochs} step {step}/{total_steps} " \
               f"loss {metrics.get('loss/total', float('nan')):.4f}"
         if validated:
