@@ -1,6 +1,7 @@
 """The boxes of every preset and variant (CPU, one thread, the bundled models: each variant with its own shipped
 weights), first recorded before the restructuring of issue 20, recorded again when the bundled models were
-replaced and when the motion prior was centred (2026-12-07): a refactor must reproduce them. Record again only for an intended change of behaviour:
+replaced, when the motion prior was centred and when ``cf_weight`` became 0.6 (2026-12-07): a refactor must
+reproduce them. Record again only for an intended change of behaviour:
 
     python tests/test_same_boxes.py --record
 
