@@ -4,7 +4,8 @@
 # targets-prior | ablation-prior | ablation-cf-prior (b1a and b1b report the shipped model; targets-prior and
 # ablation-prior the target rows and section 2's semantic-only rows again after the motion prior was centred,
 # 2026-12-07; ablation-cf-prior section 2's other rows with it, with the reference and CSRT; OUT_DIR names b1a's
-# folder; the first plan's b2 ablation of recipe I is in git history, its output in
+# folder; noamx-gate and noamx-bench the preset for CPUs without AMX, amendment 08:00 UTC 2026-12-07 of
+# plans/model_cv_2026-12-06.md, TRACKER names the offered one; the first plan's b2 ablation of recipe I is in git history, its output in
 # results/model_2026-12-06/b2/).
 set -euo pipefail
 PLAN=${PLAN:-runs/model_plan}
@@ -23,6 +24,18 @@ reuse_runs() {  # FROM TO TRACKER...: the trackers' five stored runs (job record
     done
 }
 case "${1:-}" in
+  noamx-gate)  # amendment 08:00 UTC 2026-12-07 of plans/model_cv_2026-12-06.md: the speed gate of the candidates for
+               # CPUs without AMX (train split, first 150 frames, 3 starts, CSRT in the same run, nothing else running)
+    B=${B:-edcf_plugin/models/edcf_default.pth}
+    edcf bench --root "$SEQ" --split train --weights "$B" \
+      --trackers "EDCF-realtime,EDCF-fast,CACFNet+-realtime,CACFNet+-balanced,CACFNet+-fast,CSRT" \
+      --runs 3 --init-jitter 1 --max-frames 150 --threads 2 --startup-runs 0 --out "$PLAN/noamx_gate" ;;
+  noamx-bench)  # the same amendment, reported only: the offered preset (TRACKER) on the bench with realtime and
+                # CSRT, 5 starts, nothing else running
+    B=${B:-edcf_plugin/models/edcf_default.pth}
+    edcf bench --root "$SEQ" --split bench --trackers "EDCF-realtime,$TRACKER,CSRT" --weights "$B" \
+      --runs 5 --init-jitter 1 --threads 2 --startup-runs 3 \
+      --pairs "$TRACKER:CSRT,EDCF-realtime:CSRT,$TRACKER:EDCF-realtime" --out "$PLAN/noamx_bench" ;;
   select)   # the rule: R1's exported best.pth against the current bundled model, validation videos, 3 starts
     python -m edcf_plugin.training.export "$PLAN/r1/best.pth" "$PLAN/r1/model.pth" "issue 19 R1 (plan 2026-12-06)"
     edcf bench $VAL --trackers "EDCF-reference@current=${CURRENT:-edcf_plugin/models/edcf_default.pth},EDCF-reference@r1=$PLAN/r1/model.pth" \

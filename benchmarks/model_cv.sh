@@ -24,6 +24,8 @@
 #                      the I4 fold models of seeds 1-3 as SiamFC at each setting, then benchmarks/semantic_window_cv.py
 #   cfweight-prior     the fused trackers' cf_weight, then window_influence, again on the centred motion prior
 #                      (amendment 05:00 UTC 2026-12-07), the same rule and fold models
+#   noamx              the candidate presets for CPUs without AMX on the folds (amendment 08:00 UTC 2026-12-07;
+#                      with model_bench.sh noamx-gate, scored by benchmarks/noamx_preset_cv.py)
 #   cfweight           cf_weight by cross-validation for I4 (amendment 20:55): each fold's I4 model on the fold's
 #                      videos at every weight, then benchmarks/cf_weight_cv.py applies the rule
 set -euo pipefail
@@ -191,7 +193,16 @@ case "${1:-}" in
         done
     done
     python benchmarks/cf_weight_cv.py "$D" --window ;;
+  noamx)  # amendment 08:00 UTC 2026-12-07: the candidate presets for CPUs without AMX on the folds (each fold's I4
+          # model of seed 1, one start, full length); benchmarks/noamx_preset_cv.py applies the rule with the gate
+    D="$OUT/noamx"
+    mkdir -p "$D"
+    for f in A B C; do
+        for c in EDCF:realtime EDCF:fast CACFNet+:realtime CACFNet+:balanced CACFNet+:fast; do
+            fold_evaluate "$D/cv_${f}_${c%%:*}-${c##*:}.json" $f "fold$f=$OUT/I4_$f/model.pth:${c%%:*}" --preset "${c##*:}"
+        done
+    done ;;
   final)
     all_videos final train/configs/ablation_imagenet.yaml ;;
-  *) echo "usage: $0 train|select|final|train2|select2|train3|select3|final3|trainS2|selectS2|finalS2|train4|select4|final4|scratch4|cfweight|cfweight-prior|train5|select5|train6|select6|train7|select7|seeds4|semwindow" >&2; exit 2 ;;
+  *) echo "usage: $0 train|select|final|train2|select2|train3|select3|final3|trainS2|selectS2|finalS2|train4|select4|final4|scratch4|cfweight|cfweight-prior|noamx|train5|select5|train6|select6|train7|select7|seeds4|semwindow" >&2; exit 2 ;;
 esac

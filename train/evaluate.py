@@ -4,7 +4,8 @@
         --model EDCF=edcf_plugin/models/edcf_default.pth --model SiamFC=runs/siamfc/best.pth:SiamFC \\
         --out results/train_bench.json
 
-``--model LABEL=WEIGHTS[:VARIANT]`` (VARIANT defaults to the checkpoint's). ``--sequences`` picks names
+``--model LABEL=WEIGHTS[:VARIANT]`` (VARIANT defaults to the checkpoint's). ``--preset NAME`` applies one of
+``edcf_plugin.config.PRESETS`` (as ``edcf track --preset``), ``--set KEY=VALUE`` overrides after it. ``--sequences`` picks names
 (held-out ``train`` sequences for choosing tracker settings; ``bench`` only for final figures). Writes per
 sequence and mean AUC / OP@0.5 / DP@20 (percent, sequences weighted equally) with FPS, the tracker config,
 weights hash and git revision.
@@ -21,7 +22,7 @@ import torch
 from tqdm import tqdm
 
 from edcf_plugin.checkpoint import file_sha256, git_revision, load_checkpoint
-from edcf_plugin.config import TrackerConfig
+from edcf_plugin.config import TrackerConfig, preset
 from edcf_plugin.errors import EDCFError
 from edcf_plugin.formats.metrics import mean_ope_scores, ope_scores
 from edcf_plugin.formats.sequences import list_split, load_sequence
@@ -58,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--split", required=True, help="split to evaluate (bench only for final figures)")
     p.add_argument("--sequences", help="comma-separated subset of the split")
     p.add_argument("--model", action="append", required=True, metavar="LABEL=WEIGHTS[:VARIANT]")
+    p.add_argument("--preset", help="named TrackerConfig preset (edcf track --preset), before --set")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="TrackerConfig override")
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=0)
@@ -73,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             seqs = [s for s in seqs if s.name in names]
         if args.shortest_first:
             seqs = sorted(seqs, key=lambda s: len(load_sequence(s)))
-        overrides = {}
+        overrides = preset(args.preset) if args.preset else {}
         for kv in args.set:
             k, _, v = kv.partition("=")
             default = getattr(TrackerConfig(), k, v)
@@ -82,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 overrides[k] = type(default)(v) if k in TrackerConfig.keys() else v
         results = {"split": args.split, "root": str(args.root), "git_revision": git_revision(),
-                   "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "overrides": overrides,
+                   "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "preset": args.preset,
+                   "overrides": overrides,
                    "torch_threads": torch.get_num_threads(), "models": {}}
         for spec in args.model:
             label, _, rest = spec.partition("=")
