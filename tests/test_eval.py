@@ -206,3 +206,25 @@ def test_report_that_cannot_be_written_is_one_line_and_leaves_no_partial_file(ot
     assert err.startswith("edcf: error: cannot write results to ") and "results.md" in err and err.count("\n") == 1
     assert json.loads((out / "results.json").read_text()).keys() == json.loads(old).keys()   # whole, readable
     assert not [p for p in out.iterdir() if p.name.endswith(".part")]      # no half-written file left behind
+
+
+def test_train_evaluate_applies_a_preset_before_the_overrides(tmp_path, capsys):
+    """python -m train.evaluate --preset P --set K=V: the preset's settings, then the override, in the tracker that
+    ran and in the written record; an unknown preset is one line and status 2."""
+    from train.evaluate import main as evaluate
+    data = make_sequence_folders(tmp_path / "seqs", n_frames=4)
+    out = tmp_path / "eval.json"
+    weights = Path(__file__).resolve().parents[1] / "edcf_plugin" / "models" / "edcf_default.pth"
+    assert evaluate(["--root", str(data), "--split", "bench", "--sequences", "seqA", "--model",
+                     f"m={weights}:CACFNet+", "--preset", "fast", "--set", "side_crop_interval=3",
+                     "--out", str(out)]) == 0
+    record = json.loads(out.read_text())
+    config = record["models"]["m"]["tracker_config"]
+    assert record["preset"] == "fast" and config["variant"] == "CACFNet+"
+    assert config["half_precision"] and config["cf_update_interval"] == 2 and config["single_pass_margin"] == 4
+    assert config["side_crop_interval"] == 3 and record["overrides"]["side_crop_interval"] == 3
+    assert list(record["models"]["m"]["sequences"]) == ["seqA"]
+    capsys.readouterr()
+    assert evaluate(["--root", str(data), "--split", "bench", "--model", f"m={weights}", "--preset", "quick"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unknown preset 'quick'" in err[0] and "realtime" in err[0]

@@ -28,7 +28,7 @@ from vot.tracker import Registry  # noqa: E402
 
 from edcf_plugin.commands import vot_workspace as vot_workspace_command  # noqa: E402
 from edcf_plugin.toolkits import vot_workspace  # noqa: E402
-from edcf_plugin.config import VARIANTS, resolve_variant  # noqa: E402
+from edcf_plugin.config import PRESETS, VARIANTS, resolve_variant  # noqa: E402
 from edcf_plugin.errors import InputError  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -98,15 +98,17 @@ def test_repo_trackers_ini_is_the_generated_registry():
 def test_registry_registers_every_variant_for_traxpython():
     registry = Registry([str(REPO)], root=str(REPO))
     assert set(registry.identifiers()) == {"EDCF", "SiamFC", "EDSiam", "CACFNet", "CACFNet_plus", "EDCF-realtime",
-                                           "EDCF-fast"}
+                                           "EDCF-fast", "CACFNet_plus-fast"}
     variants = set()
     for tracker in registry:
         description = tracker.describe()
         assert description["protocol"] == "traxpython"
         assert description["command"] == "edcf_plugin.trax"
         variant = resolve_variant(description["env"]["EDCF_VARIANT"])
-        if tracker.identifier in ("EDCF-realtime", "EDCF-fast"):
-            assert description["env"]["EDCF_PRESET"] == tracker.identifier[5:] and variant == "EDCF"
+        if "-" in tracker.identifier:
+            base, preset = tracker.identifier.split("-")
+            assert description["env"]["EDCF_PRESET"] == preset and variant == resolve_variant(base)
+            assert preset in PRESETS and description["label"].startswith(f"{variant} ({preset} preset")
             continue
         assert description["label"] == variant
         variants.add(variant)

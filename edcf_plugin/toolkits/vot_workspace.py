@@ -58,8 +58,15 @@ def tracker_identifiers() -> dict:
     return identifiers
 
 
-#: Presets registered as their own VOT trackers (``EDCF-<preset>``), besides one entry per variant.
-REGISTERED_PRESETS = ("realtime", "fast")
+#: Presets registered as their own VOT trackers, besides one entry per variant: (identifier, variant identifier,
+#: preset, label). EDCF with the single-pass bf16 paths (config.PRESETS) for the real-time experiment: "realtime"
+#: (CF update every frame) and "fast" (CF re-solved every 2nd frame); and the bundled model's CF branch alone at the
+#: fast preset, the one that keeps CSRT's speed on CPUs without AMX (BENCHMARKS.md section 1).
+REGISTERED_PRESETS = (
+    ("EDCF-realtime", "EDCF", "realtime", "EDCF (realtime preset)"),
+    ("EDCF-fast", "EDCF", "fast", "EDCF (fast preset)"),
+    ("CACFNet_plus-fast", "CACFNet_plus", "fast", "CACFNet+ (fast preset: EDCF's CF branch, CPUs without AMX)"),
+)
 
 
 def trackers_ini() -> str:
@@ -84,14 +91,12 @@ def trackers_ini() -> str:
                   f"env_EDCF_VARIANT = {identifier}",
                   "tags = edcf",
                   ""]
-    # EDCF with the single-pass bf16 paths (config.PRESETS), for the real-time experiment: "realtime" (CF update
-    # every frame) and "fast" (CF re-solved every 2nd frame).
-    for name in REGISTERED_PRESETS:
-        lines += [f"[EDCF-{name}]",
-                  f"label = EDCF ({name} preset)",
+    for identifier, variant, name, label in REGISTERED_PRESETS:
+        lines += [f"[{identifier}]",
+                  f"label = {label}",
                   "protocol = traxpython",
                   f"command = {SERVER_MODULE}",
-                  "env_EDCF_VARIANT = EDCF",
+                  f"env_EDCF_VARIANT = {variant}",
                   f"env_EDCF_PRESET = {name}",
                   "tags = edcf",
                   ""]
