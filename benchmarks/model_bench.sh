@@ -5,8 +5,8 @@
 # ablation-prior the target rows and section 2's semantic-only rows again after the motion prior was centred,
 # 2026-12-07; ablation-cf-prior section 2's other rows with it, with the reference and CSRT; OUT_DIR names b1a's
 # folder; noamx-gate and noamx-bench the preset for CPUs without AMX, amendment 08:00 UTC 2026-12-07 of
-# plans/model_cv_2026-12-06.md, TRACKER names the offered one; the first plan's b2 ablation of recipe I is in git history, its output in
-# results/model_2026-12-06/b2/).
+# plans/model_cv_2026-12-06.md, TRACKER names the offered one; the first plan's b2 ablation of recipe I is in git
+# history, its output in results/model_2026-12-06/b2/).
 set -euo pipefail
 PLAN=${PLAN:-runs/model_plan}
 SEQ=${SEQ:-../shared/data/sequences}
@@ -33,6 +33,7 @@ case "${1:-}" in
   noamx-bench)  # the same amendment, reported only: the offered preset (TRACKER) on the bench with realtime and
                 # CSRT, 5 starts, nothing else running
     B=${B:-edcf_plugin/models/edcf_default.pth}
+    : "${TRACKER:?set TRACKER to the offered tracker, e.g. CACFNet+-fast}"
     edcf bench --root "$SEQ" --split bench --trackers "EDCF-realtime,$TRACKER,CSRT" --weights "$B" \
       --runs 5 --init-jitter 1 --threads 2 --startup-runs 3 \
       --pairs "$TRACKER:CSRT,EDCF-realtime:CSRT,$TRACKER:EDCF-realtime" --out "$PLAN/noamx_bench" ;;
@@ -92,5 +93,6 @@ case "${1:-}" in
       --runs 5 --init-jitter 1 --threads 2 --startup-runs 0 --resume \
       --pairs "EDCF-reference@bundled:CSRT,EDCF-reference@bundled:CACFNet+@bundled,CACFNet+@bundled:CACFNet@own,EDCF-reference@bundled:EDCF-reference@scratch,CACFNet@own:CSRT" \
       --out "$PLAN/bench_ablation_cf_prior" ;;
-  *) echo "usage: $0 select|b1a|b1b|b1b-targets|targets-prior|ablation-prior|ablation-cf-prior" >&2; exit 2 ;;
+  *) echo "usage: $0 noamx-gate|noamx-bench|select|b1a|b1b|b1b-targets|targets-prior|ablation-prior|"\
+"ablation-cf-prior" >&2; exit 2 ;;
 esac

@@ -78,7 +78,8 @@ all_videos() {  # DIR RECIPE: the recipe on all train videos, EDCF and the ablat
         run "$dir/$v" --config "$recipe" --variant "$v" --val-root "" --val-sequences ""
     done
 }
-fold_evaluate() {  # OUT_JSON FOLD LABEL=WEIGHTS:VARIANT [--set K=V]: one start on the fold's videos (resumable)
+fold_evaluate() {  # OUT_JSON FOLD LABEL=WEIGHTS:VARIANT [--preset P] [--set K=V]: one start on the fold's videos
+                   # (resumable)
     local o=$1 f=$2; shift 2
     [ -f "$o" ] && return 0
     python -m train.evaluate --root "$SEQ" --split train --sequences "${FOLD[$f]}" --device cpu --threads 2 \
@@ -195,11 +196,13 @@ case "${1:-}" in
     python benchmarks/cf_weight_cv.py "$D" --window ;;
   noamx)  # amendment 08:00 UTC 2026-12-07: the candidate presets for CPUs without AMX on the folds (each fold's I4
           # model of seed 1, one start, full length); benchmarks/noamx_preset_cv.py applies the rule with the gate
+    per_fold I4 train/configs/edcf_bundled.yaml
     D="$OUT/noamx"
     mkdir -p "$D"
     for f in A B C; do
         for c in EDCF:realtime EDCF:fast CACFNet+:realtime CACFNet+:balanced CACFNet+:fast; do
-            fold_evaluate "$D/cv_${f}_${c%%:*}-${c##*:}.json" $f "fold$f=$OUT/I4_$f/model.pth:${c%%:*}" --preset "${c##*:}"
+            fold_evaluate "$D/cv_${f}_${c%%:*}-${c##*:}.json" $f "fold$f=$OUT/I4_$f/model.pth:${c%%:*}" \
+                --preset "${c##*:}"
         done
     done ;;
   final)

@@ -20,6 +20,7 @@ from edcf_plugin.commands import bench
 from edcf_plugin.checkpoint import default_weights
 from edcf_plugin.cli import main
 from edcf_plugin.errors import ConfigError
+from edcf_plugin.machine import cpu_features
 
 HAS_CONTRIB = hasattr(cv2, "TrackerCSRT_create") and hasattr(cv2, "TrackerKCF_create")
 needs_contrib = pytest.mark.skipif(not HAS_CONTRIB, reason="cv2 lacks the contrib trackers (opencv-contrib-python)")
@@ -210,6 +211,9 @@ def test_bench_cli_writes_table_json_plots_and_boxes(bench_root, tmp_path, capsy
     assert len(report["raw"]["CSRT"]) == 2 and all(r["startup_s"] > 0 for r in report["raw"]["CSRT"])
     assert report["raw"]["EDCF-fast"][0]["threads"] == {"cv2": 1, "torch": 1}
     assert report["machine"]["cpu"] and report["load_average_1min"]["max"] >= 0
+    features = cpu_features()
+    assert [report["machine"][f"cpu_{k}"] for k in ("amx", "avx512_bf16", "capability")] == \
+        [features[k] for k in ("amx", "avx512_bf16", "capability")]
     table = (out / "table.md").read_text()
     for name in t:
         assert f"| {name} |" in table
@@ -425,3 +429,21 @@ def test_package_code_hash_follows_the_sources(tmp_path, monkeypatch):
     (pkg / "a.py").rename(pkg / "b.py")
     assert digest() != second
     bench.package_code_sha256.cache_clear()
+
+
+def test_cpu_features_name_the_model_and_the_bf16_instruction_sets(tmp_path, monkeypatch):
+    """The CPU record of bench results and training runs: the model from /proc/cpuinfo, torch's AMX and AVX-512
+    BF16 probes (they decide which bf16 kernels run); "unknown" when nothing names the CPU."""
+    import torch
+    from edcf_plugin import machine
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nvendor_id\t: Test\nmodel name\t: Test CPU 9000\nflags\t: fpu\n")
+    monkeypatch.setattr(machine, "Path", lambda _: cpuinfo)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True, raising=False)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False, raising=False)
+    features = machine.cpu_features()
+    assert features == {"cpu": "Test CPU 9000", "amx": True, "avx512_bf16": False,
+                        "capability": torch.backends.cpu.get_cpu_capability()}
+    monkeypatch.setattr(machine, "Path", lambda _: tmp_path / "absent")
+    monkeypatch.setattr(machine.platform, "processor", lambda: "")
+    assert machine.cpu_model() == "unknown"

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from edcf_plugin.checkpoint import load_checkpoint
+from edcf_plugin.machine import cpu_features
 from edcf_plugin.networks import EDCFNet
 from edcf_plugin.tracking.tracker import EDCFTracker
 from edcf_plugin.commands import train as cli
@@ -186,6 +187,7 @@ def test_validation_tracks_each_branch_and_selects_the_checkpoint(tmp_path):
     env = hist["environment"]
     assert env["torch"] == f"torch {torch.__version__}"
     assert env["numpy"] == f"numpy {np.__version__}" and env["python"].count(".") == 2
+    assert {k: env[k] for k in ("cpu", "amx", "avx512_bf16", "capability")} == cpu_features()
     assert best["metadata"]["environment"] == env
     # wrong settings are refused before any training
     with pytest.raises(ConfigError, match="needs validation branches"):

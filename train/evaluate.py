@@ -5,10 +5,11 @@
         --out results/train_bench.json
 
 ``--model LABEL=WEIGHTS[:VARIANT]`` (VARIANT defaults to the checkpoint's). ``--preset NAME`` applies one of
-``edcf_plugin.config.PRESETS`` (as ``edcf track --preset``), ``--set KEY=VALUE`` overrides after it. ``--sequences`` picks names
-(held-out ``train`` sequences for choosing tracker settings; ``bench`` only for final figures). Writes per
-sequence and mean AUC / OP@0.5 / DP@20 (percent, sequences weighted equally) with FPS, the tracker config,
-weights hash and git revision.
+``edcf_plugin.config.PRESETS`` (as ``edcf track --preset``), ``--set KEY=VALUE`` overrides after it.
+``--sequences`` picks names (held-out ``train`` sequences for choosing tracker settings; ``bench`` only for final
+figures). Writes per sequence and mean AUC / OP@0.5 / DP@20 (percent, sequences weighted equally) with FPS, the
+tracker config, weights hash and git revision; ``overrides`` there is what changed the defaults (the preset's
+settings with ``--set``'s on top), ``preset`` its name.
 """
 from __future__ import annotations
 

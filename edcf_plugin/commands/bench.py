@@ -60,6 +60,7 @@ from typing import Callable, Sequence as SequenceType
 import numpy as np
 
 from ..errors import ConfigError, EDCFError, InputError
+from ..machine import cpu_features
 from ..formats.reports import bench_plots
 from ..formats.sequences import write_output
 
@@ -667,15 +668,9 @@ def opencv_provenance() -> dict:
 def machine_info(threads: int, malloc_tuning: bool) -> dict:
     import cv2
 
-    model = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    info = {"cpu": model, "logical_cpus": os.cpu_count(), "platform": platform.platform(),
+    features = cpu_features()
+    info = {"cpu": features["cpu"], "cpu_amx": features["amx"], "cpu_avx512_bf16": features["avx512_bf16"],
+            "cpu_capability": features["capability"], "logical_cpus": os.cpu_count(), "platform": platform.platform(),
             "python": platform.python_version(), "cv2": cv2.__version__, **opencv_provenance(),
             "threads": threads, "malloc_tuning": malloc_tuning}
     try:

@@ -32,6 +32,7 @@ from tqdm import tqdm
 from ..checkpoint import build_network, git_revision, load_checkpoint, make_checkpoint, save_checkpoint
 from ..config import TrackerConfig
 from ..errors import ConfigError, EDCFError
+from ..machine import cpu_features
 from ..networks import EDCFNet
 from ..tracking.tracker import resolve_device
 from .config import VALIDATION_SELECT, TrainConfig, config_from_dict
@@ -321,8 +322,9 @@ def train(cfg: TrainConfig, out_dir: str | Path, device: str = "cpu",
 
 
 def training_environment() -> dict:
-    """The versions a run's numbers depend on beyond the code and the seed (decoding, resizing, random streams,
-    kernels): Python and the installed torch, numpy, OpenCV and Pillow distributions (None where absent)."""
+    """What a run's numbers depend on beyond the code and the seed (decoding, resizing, random streams, kernels):
+    Python, the installed torch, numpy, OpenCV and Pillow distributions (None where absent), and the CPU with the
+    instruction sets its bf16 kernels use (``machine.cpu_features``: AMX or AVX-512 BF16 round differently)."""
     from importlib.metadata import PackageNotFoundError, version
 
     def installed(*names: str) -> str | None:
@@ -336,7 +338,7 @@ def training_environment() -> dict:
     return {"python": platform.python_version(), "torch": installed("torch"), "numpy": installed("numpy"),
             "opencv": installed("opencv-contrib-python-headless", "opencv-contrib-python", "opencv-python-headless",
                                 "opencv-python"),
-            "pillow": installed("pillow", "Pillow")}
+            "pillow": installed("pillow", "Pillow"), **cpu_features()}
 
 
 class _RunRecords:
