@@ -73,10 +73,11 @@ def test_the_checker_finds_a_circle():
     assert find_cycle({"a": {"b"}, "b": set()}) is None
 
 
-#: The package's top level: the core (math, networks, config, checkpoints, boxes, errors, process set-up), the
-#: ``edcf`` dispatcher, and the public names that existing configs and user code import (short re-exports).
+#: The package's top level: the core (math, networks, config, checkpoints, boxes, errors, process set-up, the
+#: machine's description), the ``edcf`` dispatcher, and the public names that existing configs and user code import
+#: (short re-exports).
 CORE = {"edcf_plugin.errors", "edcf_plugin.boxes", "edcf_plugin.cf", "edcf_plugin.networks", "edcf_plugin.config",
-        "edcf_plugin.checkpoint", "edcf_plugin.process_setup", "edcf_plugin.geometry"}
+        "edcf_plugin.checkpoint", "edcf_plugin.process_setup", "edcf_plugin.geometry", "edcf_plugin.machine"}
 PUBLIC_NAMES = {"edcf_plugin.trax", "edcf_plugin.tracker", "edcf_plugin.pysot", "edcf_plugin.got10k_adapter"}
 SUBPACKAGES = {"tracking", "toolkits", "formats", "commands", "training"}
 
